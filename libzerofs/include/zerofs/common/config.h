@@ -1,0 +1,100 @@
+// Config: the settings of one ZeroFS process, loaded from a TOML file.
+//
+// The schema is documented in docs/configuration.md and mirrors DESIGN §7:
+//   [storage] [s3] [cache] [servers.nfs] [servers.ninep] [servers.nbd] [control]
+//   [metrics] [log]
+// Loading is strict: an unknown table or key, a value of the wrong type or an out-of-range
+// number is an error whose message names the key and the file. String values may refer to
+// environment variables as ${NAME} or ${NAME:-default}; "$$" is a literal "$". A reference
+// to an unset variable without a default is an error naming the variable.
+//
+// Secrets (the volume password, the S3 secret key and session token) are held as Secret,
+// so printing a Config never prints them. The password never comes from a command line:
+// only from the file (usually through ${ZEROFS_PASSWORD}) or from password_file.
+//
+// Config is a plain value type with no thread-safety of its own.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zerofs/common/result.h"
+#include "zerofs/common/secret.h"
+
+namespace zerofs {
+
+struct StorageConfig {
+  std::string url;                // s3://bucket/prefix, file:///path, memory://name
+  Secret password;                // resolved from `password` or `password_file`
+  std::string password_file;      // where the password came from, if a file
+};
+
+// Settings of the S3 client; only used for s3:// URLs.
+struct S3Config {
+  std::string endpoint;           // e.g. "http://127.0.0.1:7480"; empty: AWS for `region`
+  std::string region = "us-east-1";
+  std::string access_key_id;      // empty: AWS_ACCESS_KEY_ID, then ~/.aws/credentials
+  Secret secret_access_key;
+  Secret session_token;
+  std::string profile;            // ~/.aws/credentials profile (default: AWS_PROFILE or "default")
+  bool path_style = true;         // https://endpoint/bucket/key instead of bucket.endpoint/key
+  bool verify_tls = true;
+  std::string ca_file;            // extra CA bundle for a private endpoint
+  std::uint32_t max_parallel = 32;          // concurrent requests (and pooled connections)
+  std::uint32_t max_retries = 6;            // per request, on retryable errors
+  std::uint32_t retry_base_delay_ms = 50;   // first backoff; doubles, with full jitter
+  std::uint32_t retry_max_delay_ms = 5000;
+  std::uint32_t connect_timeout_ms = 5000;
+  std::uint32_t request_timeout_ms = 60000; // a whole request, per attempt
+  std::uint64_t multipart_threshold_bytes = 64ULL << 20;  // larger puts use multipart upload
+  std::uint64_t multipart_part_bytes = 16ULL << 20;
+};
+
+struct CacheConfig {
+  std::string dir;                // empty: no disk cache, local index under a temp dir
+  std::uint64_t memory_mb = 256;
+  std::uint64_t disk_gb = 10;
+};
+
+struct ServerConfig {
+  bool enabled = false;           // true when the table is present in the file
+  std::vector<std::string> listen;
+  std::string unix_socket;        // 9P only
+};
+
+struct LogConfig {
+  std::string level = "info";
+};
+
+struct Config {
+  std::filesystem::path source;   // the file this was loaded from, if any
+  StorageConfig storage;
+  S3Config s3;
+  CacheConfig cache;
+  ServerConfig nfs;
+  ServerConfig ninep;
+  ServerConfig nbd;
+  std::string control_socket;
+  std::string metrics_listen;
+  LogConfig log;
+};
+
+// Environment lookup used by ${NAME} substitution; injectable for tests.
+using EnvLookup = std::optional<std::string> (*)(const std::string& name);
+std::optional<std::string> ProcessEnv(const std::string& name);
+
+// Expands ${NAME}, ${NAME:-default} and $$ in `value`. `key` names the setting in errors.
+Result<std::string> ExpandEnv(std::string_view value, std::string_view key,
+                              EnvLookup env = ProcessEnv);
+
+// Parses TOML text; `origin` names the file in error messages.
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
+                           EnvLookup env = ProcessEnv);
+Result<Config> LoadConfigFile(const std::filesystem::path& path, EnvLookup env = ProcessEnv);
+
+}  // namespace zerofs

@@ -1,0 +1,7 @@
+list(APPEND ZEROFS_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/object_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/memory_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/open.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/local_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/s3_store.cpp
+)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every package the project needs from Debian's registry, idempotently.
+#   scripts/install-deps.sh [build|test|all]   (default: all)
+# "build" is enough to compile and run the servers; "test" adds the third-party
+# counterparts the test suite drives (radosgw, qemu, libnfs, libnbd, ...).
+set -euo pipefail
+
+group="${1:-all}"
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev liblz4-dev
+  librocksdb-dev libboost-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
+  catch2 libfuse3-dev fuse3
+)
+test_pkgs=(
+  ceph-mon ceph-osd ceph-mgr radosgw ceph-common
+  curl python3 procps iproute2 psmisc
+)
+
+pkgs=("${build_pkgs[@]}")
+case "$group" in
+  build) ;;
+  test | all) pkgs+=("${test_pkgs[@]}") ;;
+  *) echo "install-deps: unknown group '$group' (expected build, test or all)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

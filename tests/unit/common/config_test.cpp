@@ -1,0 +1,146 @@
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "zerofs/common/config.h"
+
+using namespace zerofs;
+
+namespace {
+
+std::optional<std::string> FakeEnv(const std::string& name) {
+  static const std::map<std::string, std::string> env = {
+      {"ZEROFS_PASSWORD", "s3cr3t-pass"}, {"BUCKET", "demo"}, {"EMPTY", ""}};
+  auto it = env.find(name);
+  if (it == env.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+TEST_CASE("the documented example config parses") {
+  const char* text = R"(
+[storage]
+url = "s3://${BUCKET}/vol1"
+password = "${ZEROFS_PASSWORD}"
+[s3]
+endpoint = "http://127.0.0.1:9000"
+region = "eu-west-1"
+access_key_id = "AKID"
+secret_access_key = "SECRET"
+path_style = true
+max_parallel = 16
+[cache]
+dir = "/var/cache/zerofs"
+memory_mb = 512
+disk_gb = 20
+[servers.nfs]
+listen = ["127.0.0.1:2049"]
+[servers.ninep]
+listen = ["127.0.0.1:5564"]
+unix_socket = "/run/zerofs/9p.sock"
+[servers.nbd]
+listen = "127.0.0.1:10809"
+[control]
+socket = "/run/zerofs/control.sock"
+[metrics]
+listen = "127.0.0.1:9091"
+[log]
+level = "debug"
+)";
+  auto cfg = ParseConfig(text, "zerofs.toml", FakeEnv);
+  REQUIRE(cfg.ok());
+  CHECK(cfg->storage.url == "s3://demo/vol1");
+  CHECK(cfg->storage.password.reveal() == "s3cr3t-pass");
+  CHECK(cfg->s3.endpoint == "http://127.0.0.1:9000");
+  CHECK(cfg->s3.region == "eu-west-1");
+  CHECK(cfg->s3.secret_access_key.reveal() == "SECRET");
+  CHECK(cfg->s3.max_parallel == 16);
+  CHECK(cfg->cache.memory_mb == 512);
+  CHECK(cfg->nfs.enabled);
+  CHECK(cfg->nfs.listen == std::vector<std::string>{"127.0.0.1:2049"});
+  CHECK(cfg->ninep.unix_socket == "/run/zerofs/9p.sock");
+  CHECK(cfg->nbd.listen == std::vector<std::string>{"127.0.0.1:10809"});
+  CHECK(cfg->control_socket == "/run/zerofs/control.sock");
+  CHECK(cfg->metrics_listen == "127.0.0.1:9091");
+  CHECK(cfg->log.level == "debug");
+}
+
+TEST_CASE("unknown keys are rejected with the key and file named") {
+  auto top = ParseConfig("[storage]\nurl = \"memory://x\"\n[bogus]\nx = 1\n", "a.toml", FakeEnv);
+  REQUIRE_FALSE(top.ok());
+  CHECK(top.status().code() == StatusCode::kInvalidArgument);
+  CHECK(top.status().message() == "a.toml: 'bogus' is not a known setting");
+
+  auto nested = ParseConfig("[storage]\nurll = \"memory://x\"\n", "b.toml", FakeEnv);
+  REQUIRE_FALSE(nested.ok());
+  CHECK(nested.status().message() == "b.toml: 'storage.urll' is not a known setting");
+
+  auto server = ParseConfig("[servers.nfs]\nlisten = []\nport = 1\n", "c.toml", FakeEnv);
+  REQUIRE_FALSE(server.ok());
+  CHECK(server.status().message() == "c.toml: 'servers.nfs.port' is not a known setting");
+}
+
+TEST_CASE("wrong types and ranges name the key") {
+  auto t = ParseConfig("[cache]\nmemory_mb = \"lots\"\n", "d.toml", FakeEnv);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.status().message() == "d.toml: 'cache.memory_mb' must be an integer");
+  auto r = ParseConfig("[s3]\nmax_parallel = 0\n", "e.toml", FakeEnv);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message().find("'s3.max_parallel' must be between 1 and 1024") !=
+        std::string::npos);
+}
+
+TEST_CASE("TOML syntax errors give file, line and column") {
+  auto t = ParseConfig("[storage]\nurl = \n", "f.toml", FakeEnv);
+  REQUIRE_FALSE(t.ok());
+  CHECK(t.status().message().rfind("f.toml:2:", 0) == 0);
+}
+
+TEST_CASE("environment substitution") {
+  CHECK(*ExpandEnv("a${BUCKET}b", "k", FakeEnv) == "ademob");
+  CHECK(*ExpandEnv("${NOPE:-fallback}", "k", FakeEnv) == "fallback");
+  CHECK(*ExpandEnv("${EMPTY:-fallback}", "k", FakeEnv) == "fallback");
+  CHECK(*ExpandEnv("cost $$5 and $x", "k", FakeEnv) == "cost $5 and $x");
+  auto missing = ExpandEnv("${NOPE}", "storage.password", FakeEnv);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message() ==
+        "'storage.password' refers to environment variable NOPE, which is not set");
+  CHECK_FALSE(ExpandEnv("${BUCKET", "k", FakeEnv).ok());
+  CHECK_FALSE(ExpandEnv("${A-B}", "k", FakeEnv).ok());
+  auto in_file = ParseConfig("[storage]\npassword = \"${NOPE}\"\n", "g.toml", FakeEnv);
+  REQUIRE_FALSE(in_file.ok());
+  CHECK(in_file.status().message().find("g.toml") != std::string::npos);
+}
+
+TEST_CASE("password_file is read, and conflicts with password") {
+  const auto path = std::filesystem::temp_directory_path() / "zerofs-config-test-password";
+  {
+    std::ofstream out(path);
+    out << "from-file\n";
+  }
+  auto cfg = ParseConfig("[storage]\npassword_file = \"" + path.string() + "\"\n", "h.toml",
+                         FakeEnv);
+  REQUIRE(cfg.ok());
+  CHECK(cfg->storage.password.reveal() == "from-file");
+  auto both = ParseConfig("[storage]\npassword = \"x\"\npassword_file = \"" + path.string() +
+                              "\"\n",
+                          "i.toml", FakeEnv);
+  CHECK_FALSE(both.ok());
+  std::filesystem::remove(path);
+  auto gone = ParseConfig("[storage]\npassword_file = \"" + path.string() + "\"\n", "j.toml",
+                          FakeEnv);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.status().message().find(path.string()) != std::string::npos);
+}
+
+TEST_CASE("secrets in a config never print") {
+  auto cfg = ParseConfig("[storage]\npassword = \"topsecret\"\n", "k.toml", FakeEnv);
+  REQUIRE(cfg.ok());
+  std::ostringstream os;
+  os << cfg->storage.password << cfg->s3.secret_access_key;
+  CHECK(os.str().find("topsecret") == std::string::npos);
+}

@@ -1,0 +1,34 @@
+// zerofs: the command-line tool. Subcommands are added as the layers land; each lives in
+// its own file and registers itself here.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "commands.h"
+#include "zerofs/common/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "zerofs: an S3-compatible bucket as a filesystem and block devices.\n"
+      "This build provides the object-store tools; see README.md for the servers."};
+  app.set_version_flag("--version", "zerofs 0.1.0");
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+      ->capture_default_str();
+
+  zerofs::cli::CommandRunner run;
+  zerofs::cli::AddObjstoreCommand(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  auto level = zerofs::log::ParseLevel(log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "zerofs: %s\n", level.status().message().c_str());
+    return 2;
+  }
+  zerofs::log::SetLevel(*level);
+  return run ? run() : 2;
+}
