@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every package the project needs from Debian's registry, idempotently.
 #   scripts/install-deps.sh [build|test|all]   (default: all)
-# "build" is enough to compile and run the servers; "test" adds the third-party
-# counterparts the test suite drives (radosgw, qemu, libnfs, libnbd, ...).
+# "build" is enough to compile and run the servers; "test" (= "all") adds the third-party
+# counterparts the test suite drives: radosgw for S3, and the QEMU guest with the Linux
+# kernel's own NFS, 9P and NBD clients plus reference servers for them.
 set -euo pipefail
 
 group="${1:-all}"
@@ -16,6 +17,8 @@ build_pkgs=(
 test_pkgs=(
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common
   curl python3 procps iproute2 psmisc
+  qemu-system-x86 linux-image-amd64 busybox-static kmod nbd-client
+  nfs-ganesha nfs-ganesha-vfs diod nbdkit
 )
 
 pkgs=("${build_pkgs[@]}")
