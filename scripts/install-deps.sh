@@ -17,8 +17,8 @@ build_pkgs=(
 test_pkgs=(
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common
   curl python3 procps iproute2 psmisc
-  qemu-system-x86 linux-image-amd64 busybox-static kmod nbd-client
-  nfs-ganesha nfs-ganesha-vfs diod nbdkit
+  qemu-system-x86 linux-image-amd64 busybox-static kmod nbd-client nfs-common xz-utils
+  nfs-ganesha nfs-ganesha-vfs rpcbind diod nbdkit btrfs-progs e2fsprogs
 )
 
 pkgs=("${build_pkgs[@]}")
