@@ -16,6 +16,8 @@ namespace zerofs::cli {
 using CommandRunner = std::function<int()>;
 
 void AddObjstoreCommand(CLI::App& app, CommandRunner& run);
+// `init` and `passwd` (volume_cmd.cpp).
+void AddVolumeCommands(CLI::App& app, CommandRunner& run);
 
 // Prints "zerofs: <status>" to stderr and returns the exit code for it.
 int ReportError(const Status& status);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
 
   zerofs::cli::CommandRunner run;
   zerofs::cli::AddObjstoreCommand(app, run);
+  zerofs::cli::AddVolumeCommands(app, run);
 
   try {
     app.parse(argc, argv);
