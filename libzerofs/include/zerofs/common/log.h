@@ -54,7 +54,9 @@ class LineBuilder {
 
 }  // namespace zerofs::log
 
-#define ZEROFS_LOG(level)                                                  \
-  if (!::zerofs::log::Enabled(::zerofs::log::Level::level)) {              \
-  } else                                                                   \
+// A one-shot loop rather than if/else, so that `if (x) ZEROFS_LOG(kInfo) << ...;` has no
+// dangling else.
+#define ZEROFS_LOG(level)                                                              \
+  for (bool zerofs_log_once_ = ::zerofs::log::Enabled(::zerofs::log::Level::level);    \
+       zerofs_log_once_; zerofs_log_once_ = false)                                     \
     ::zerofs::log::LineBuilder(::zerofs::log::Level::level).stream()

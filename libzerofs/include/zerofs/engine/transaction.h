@@ -1,0 +1,66 @@
+// Transaction: one atomic change to a volume, as the VFS or the NBD server builds it.
+//
+// A transaction is an ordered list of operations on the index key space (put and delete of
+// keys from zerofs/index/keys.h) and on file data (write bytes, drop a range of extents,
+// truncate). Volume::Commit applies all of it at once: readers see either none or all of
+// it, and it becomes durable in one segment (never split across two), so a crash keeps or
+// loses it whole.
+//
+// Data operations are expressed in bytes of one inode's data; the engine maps them onto
+// 32 KiB extents, reads what a partial write must merge with, and never stores all-zero
+// extents (they read back as zeros, i.e. holes).
+//
+// Thread-safety: a plain value type, built by one thread and handed to Commit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zerofs::engine {
+
+struct TxnOp {
+  enum class Kind : std::uint8_t {
+    kPut = 1,         // key, value
+    kDelete = 2,      // key
+    kWrite = 3,       // inode, offset, data
+    kZeroRange = 4,   // inode, offset, length: reads back zeros, storage released
+    kTruncate = 5,    // inode, offset = new size, length = old size
+  };
+  Kind kind;
+  std::string key;
+  std::string value;  // kPut: the value; kWrite: the data
+  std::uint64_t inode = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+class Transaction {
+ public:
+  void Put(std::string key, std::string value) {
+    ops_.push_back({TxnOp::Kind::kPut, std::move(key), std::move(value)});
+  }
+  void Delete(std::string key) { ops_.push_back({TxnOp::Kind::kDelete, std::move(key), {}}); }
+  // Writes `data` at `offset` of the inode's data.
+  void Write(std::uint64_t inode, std::uint64_t offset, std::string_view data) {
+    ops_.push_back({TxnOp::Kind::kWrite, {}, std::string(data), inode, offset, data.size()});
+  }
+  // Makes [offset, offset + length) read as zeros and releases whole extents inside it.
+  void ZeroRange(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) {
+    ops_.push_back({TxnOp::Kind::kZeroRange, {}, {}, inode, offset, length});
+  }
+  // The data shrinks or grows from `old_size` to `new_size`: extents past the new end are
+  // released and the tail of the last one is zeroed, so a later extension reads zeros.
+  void Truncate(std::uint64_t inode, std::uint64_t old_size, std::uint64_t new_size) {
+    ops_.push_back({TxnOp::Kind::kTruncate, {}, {}, inode, new_size, old_size});
+  }
+
+  bool empty() const { return ops_.empty(); }
+  const std::vector<TxnOp>& ops() const { return ops_; }
+
+ private:
+  std::vector<TxnOp> ops_;
+};
+
+}  // namespace zerofs::engine

@@ -1,0 +1,125 @@
+// Volume: a ZeroFS volume opened on a bucket — the storage engine (docs/engine.md).
+//
+// A Volume owns everything between the VFS and the bucket: the metadata index (RocksDB,
+// a cache of what the bucket's snapshot + journal say), the write buffer, the flush
+// pipeline that turns it into segments, fencing against other writers, recovery, and the
+// caches. The VFS and the NBD server are its users; they speak in index keys and inode
+// data (transaction.h), and in durability positions.
+//
+// Durability: Commit returns the position of the transaction — the seq of the segment
+// that will carry it. Sync(position) returns OK only once that segment and every earlier
+// one are in the bucket; it returns an error (kCancelled "fenced" / the failure) if the
+// transaction can never become durable because this writer was fenced or a flush failed
+// for good. SyncAll() covers everything committed before the call.
+//
+// Reads (Get, Scan, Read) see every committed transaction at once, durable or not.
+//
+// Thread-safety: every method may be called from any thread concurrently. Commit is atomic
+// with respect to other Commits; callers that read, decide and commit (the VFS) hold their
+// own locks across the three.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "zerofs/common/result.h"
+#include "zerofs/common/secret.h"
+#include "zerofs/crypto/codec.h"
+#include "zerofs/engine/transaction.h"
+#include "zerofs/objstore/object_store.h"
+
+namespace zerofs::engine {
+
+using Position = std::uint64_t;
+
+enum class OpenMode : std::uint8_t {
+  kWrite = 0,     // the single writer: fences any earlier writer
+  kReadOnly = 1,  // a read replica of the latest state (does not fence)
+};
+
+struct VolumeOptions {
+  std::shared_ptr<objstore::ObjectStore> store;
+  Secret password;
+  // Local state: the RocksDB index cache and the disk cache live here. Empty: a private
+  // temporary directory removed on close.
+  std::filesystem::path cache_dir;
+  OpenMode mode = OpenMode::kWrite;
+
+  std::uint64_t memory_cache_bytes = 256ULL << 20;
+  std::uint64_t disk_cache_bytes = 10ULL << 30;
+  // Dirty plus in-flight data held in memory; writers wait beyond it (backpressure).
+  std::uint64_t write_buffer_bytes = 256ULL << 20;
+  // A flush starts when the open batch holds this much data.
+  std::uint64_t segment_target_bytes = 16ULL << 20;
+  // ... and at the latest this long after its first change.
+  std::chrono::milliseconds flush_interval{2000};
+  std::uint32_t max_inflight_segments = 4;
+  // An index snapshot is uploaded after this many segments (0: never automatically).
+  std::uint32_t snapshot_every_segments = 512;
+  crypto::CompressionOptions compression;
+  // Attempts at uploading one segment when the store fails transiently (with exponential
+  // backoff up to 2 s); after the last, the volume stops acknowledging writes.
+  std::uint32_t upload_attempts = 30;
+};
+
+struct VolumeStats {
+  std::uint64_t durable_seq = 0;      // every segment up to here is in the bucket
+  std::uint64_t committed_seq = 0;    // the position the next Commit gets
+  std::uint64_t writer_epoch = 0;
+  std::uint64_t segments_written = 0;
+  std::uint64_t flushes = 0;
+  std::uint64_t buffered_bytes = 0;   // dirty + in flight
+  std::uint64_t snapshots_written = 0;
+  std::uint64_t replayed_segments = 0;  // at open
+  bool fenced = false;
+};
+
+class Volume {
+ public:
+  // Opens the volume in `options.store` (its key file must exist: `zerofs init`).
+  // kPermissionDenied for a wrong password, kNotFound when there is no volume.
+  static Result<std::unique_ptr<Volume>> Open(VolumeOptions options);
+  virtual ~Volume() = default;
+
+  // --- metadata (the index key space) ---
+  virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
+  // Keys with `prefix` strictly after `start_after` (or from the start), in order, until
+  // `visit` returns false.
+  virtual Status Scan(std::string_view prefix, std::string_view start_after,
+                      const std::function<bool(std::string_view key, std::string_view value)>&
+                          visit) = 0;
+
+  // --- data ---
+  // `length` bytes of `inode`'s data at `offset`; holes read as zeros. The caller bounds
+  // the range by the file size (the engine does not know it).
+  virtual Result<std::string> Read(std::uint64_t inode, std::uint64_t offset,
+                                   std::uint64_t length) = 0;
+  // Hints that `inode` is read sequentially from `offset`: fetch ahead.
+  virtual void ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) = 0;
+
+  // --- changes ---
+  // Applies `txn` atomically; returns its position. Blocks while the write buffer is full.
+  // kCancelled if the volume is fenced or read-only (EROFS for the VFS).
+  virtual Result<Position> Commit(const Transaction& txn) = 0;
+  // A new inode number, never handed out before (persisted with the next segment).
+  virtual Result<std::uint64_t> AllocateInode() = 0;
+
+  // --- durability ---
+  virtual Status Sync(Position position) = 0;
+  virtual Status SyncAll() = 0;
+  // Uploads an index snapshot now and points `root` at it.
+  virtual Status Snapshot() = 0;
+  // Flushes everything and stops background work. Further calls fail.
+  virtual Status Close() = 0;
+
+  virtual VolumeStats stats() const = 0;
+  virtual bool read_only() const = 0;
+};
+
+}  // namespace zerofs::engine

@@ -1,0 +1,128 @@
+// VolumeImpl: the Volume of docs/engine.md — open batch, flush pipeline, recovery.
+//
+// Locking: `mu_` guards the batch chain (open batch + sealed batches not yet applied), the
+// counters and the state flags. Sealing and uploads run outside it on the flusher and
+// upload threads; applying a durable batch to the index happens under it, so that "in the
+// chain or in the index" is always true of every committed change for a reader holding it.
+//
+// Threads: one flusher (seals batches in seq order, honours the interval), and
+// `max_inflight_segments` upload workers.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "batch.h"
+#include "zerofs/cache/extent_cache.h"
+#include "zerofs/crypto/volume_key.h"
+#include "zerofs/engine/volume.h"
+#include "zerofs/index/index_db.h"
+#include "zerofs/index/root.h"
+#include "zerofs/index/snapshot.h"
+#include "zerofs/segment/segment_reader.h"
+
+namespace zerofs::engine {
+
+class VolumeImpl final : public Volume {
+ public:
+  static Result<std::unique_ptr<Volume>> Open(VolumeOptions options);
+  ~VolumeImpl() override;
+
+  Result<std::optional<std::string>> Get(std::string_view key) override;
+  Status Scan(std::string_view prefix, std::string_view start_after,
+              const std::function<bool(std::string_view, std::string_view)>& visit) override;
+  Result<std::string> Read(std::uint64_t inode, std::uint64_t offset,
+                           std::uint64_t length) override;
+  void ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) override;
+  Result<Position> Commit(const Transaction& txn) override;
+  Result<std::uint64_t> AllocateInode() override;
+  Status Sync(Position position) override;
+  Status SyncAll() override;
+  Status Snapshot() override;
+  Status Close() override;
+  VolumeStats stats() const override;
+  bool read_only() const override { return options_.mode == OpenMode::kReadOnly; }
+
+ private:
+  explicit VolumeImpl(VolumeOptions options);
+
+  // --- open / recovery (volume_open.cpp) ---
+  Status OpenInternal();
+  Status PrepareLocalIndex(const index::RootRecord& root);
+  // Replays segments from the index's expected next seq until the chain ends.
+  Status Replay();
+  Status WriteFence();
+
+  // --- reads ---
+  // The extent as the chain or the index knows it: data, or nullptr for a hole.
+  Result<ExtentData> ReadExtent(const ExtentId& id);
+  // Looks `id` up in the chain only (caller holds mu_). nullopt: not in the chain.
+  std::optional<ExtentData> ChainExtentLocked(const ExtentId& id) const;
+  std::optional<std::optional<std::string>> ChainKeyLocked(std::string_view key) const;
+  Result<std::optional<segment::ExtentLocation>> IndexLocation(const ExtentId& id) const;
+  Result<ExtentData> ReadCommitted(const ExtentId& id, const segment::ExtentLocation& loc);
+
+  // --- writes ---
+  struct Base {
+    std::optional<segment::ExtentLocation> location;  // in the index when fetched
+    ExtentData data;
+  };
+  Status ApplyTxnLocked(const Transaction& txn, const std::map<ExtentId, Base>& bases,
+                        bool* need_retry);
+  Status ZeroRangeLocked(std::uint64_t inode, std::uint64_t offset, std::uint64_t length,
+                         const std::map<ExtentId, Base>& bases, bool* need_retry);
+  Status PatchExtentLocked(const ExtentId& id, std::uint64_t at, std::string_view bytes,
+                           const std::map<ExtentId, Base>& bases, bool* need_retry);
+  Result<std::vector<std::uint64_t>> ExistingExtentsLocked(std::uint64_t inode,
+                                                           std::uint64_t first,
+                                                           std::uint64_t last);
+
+  // --- flush pipeline ---
+  void RequestFlushLocked();
+  void FlusherLoop();
+  void UploadLoop();
+  Status SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>& earlier);
+  void OnUploaded(const BatchPtr& batch, const Status& status);
+  void FailLocked(const Status& status);
+  std::uint64_t BufferedBytesLocked() const;
+
+  VolumeOptions options_;
+  std::filesystem::path cache_dir_;
+  bool owns_cache_dir_ = false;
+  crypto::VolumeKey key_;
+  std::string root_etag_;
+  index::RootRecord root_;
+  std::unique_ptr<index::IndexDb> db_;
+  std::unique_ptr<segment::SegmentReader> reader_;
+  std::unique_ptr<cache::ExtentCache> extent_cache_;
+  index::SnapshotUploadState snapshot_state_;
+  std::mutex snapshot_mu_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;               // any state change
+  BatchPtr open_;                            // GUARDED_BY(mu_)
+  std::deque<BatchPtr> sealed_;              // GUARDED_BY(mu_) oldest first, not yet applied
+  std::deque<BatchPtr> to_seal_;             // GUARDED_BY(mu_) waiting for the flusher
+  std::deque<BatchPtr> to_upload_;           // GUARDED_BY(mu_)
+  std::uint64_t next_batch_number_ = 1;      // GUARDED_BY(mu_)
+  std::uint64_t durable_batch_ = 0;          // GUARDED_BY(mu_) all batches <= are durable
+  std::uint64_t next_seq_ = 1;               // GUARDED_BY(mu_) the seq the next seal uses
+  std::uint64_t durable_seq_ = 0;            // GUARDED_BY(mu_)
+  std::uint64_t durable_next_seq_ = 1;       // GUARDED_BY(mu_) where the chain continues
+  std::uint64_t next_inode_ = 2;             // GUARDED_BY(mu_)
+  std::uint64_t chain_epoch_ = 0;            // GUARDED_BY(mu_)
+  std::uint64_t uploads_in_flight_ = 0;      // GUARDED_BY(mu_)
+  Status failure_;                           // GUARDED_BY(mu_) non-OK: fenced or failed
+  bool closing_ = false;                     // GUARDED_BY(mu_)
+  bool closed_ = false;                      // GUARDED_BY(mu_)
+  VolumeStats stats_;                        // GUARDED_BY(mu_)
+  std::uint64_t segments_since_snapshot_ = 0;  // GUARDED_BY(mu_)
+
+  std::thread flusher_;
+  std::vector<std::thread> uploaders_;
+};
+
+}  // namespace zerofs::engine
