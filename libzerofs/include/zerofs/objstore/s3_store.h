@@ -9,15 +9,22 @@
 // Retryable failures (HTTP 429/500/502/503/504, SlowDown, timeouts, connection resets) are
 // retried up to max_retries times with exponential backoff and full jitter; a conditional
 // put whose first attempt may have taken effect is checked with a HEAD before it is
-// retried, so a lost response cannot turn a success into a false 412. Puts larger than
-// multipart_threshold_bytes use multipart upload. Listing uses ListObjectsV2; DeleteMany
-// uses DeleteObjects in batches of 1000.
+// retried, so a lost response cannot turn a success into a false 412. Unconditional puts
+// larger than multipart_threshold_bytes use multipart upload; conditional puts stay single
+// PUTs up to S3's 5 GiB limit, because not every server checks conditions when a multipart
+// upload completes (radosgw 16 does not). Listing uses ListObjectsV2; DeleteMany uses
+// DeleteObjects in batches of 1000.
 //
-// On Open the store probes how the server treats conditional puts (If-None-Match: * on an
-// existing key; If-Match with the current etag quoted and unquoted, since some servers,
-// Ceph radosgw 16 among them, only accept it unquoted) and adapts; capabilities() reports
-// what works. If the server ignores conditional headers the store still opens, with both
-// capabilities false, and the engine refuses HA and warns.
+// On Open the store checks the credentials and the bucket (wrong credentials are
+// kPermissionDenied naming the endpoint and the access key id, never the secret), then
+// probes how the server treats conditional puts with a short-lived object under the
+// prefix: If-None-Match: * on an existing key; If-Match with the current etag quoted and
+// unquoted, since some servers, Ceph radosgw 16 among them, only accept it unquoted; and
+// conditions on completing a multipart upload. It adapts to what it finds, and
+// capabilities() reports it. If the server ignores conditional headers the store still
+// opens, with both capabilities false and a warning, and the engine refuses HA. A
+// conditional put above 5 GiB on a server that ignores conditions on multipart completion
+// fails with kNotSupported rather than silently dropping its condition.
 //
 // Thread-safety: fully thread-safe.
 #pragma once
