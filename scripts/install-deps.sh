@@ -17,8 +17,10 @@ build_pkgs=(
 test_pkgs=(
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common
   curl python3 procps iproute2 psmisc
+  clang libclang-rt-14-dev
   qemu-system-x86 linux-image-amd64 busybox-static kmod nbd-client nfs-common xz-utils
   nfs-ganesha nfs-ganesha-vfs rpcbind diod nbdkit btrfs-progs e2fsprogs
+  libnbd-bin python3-libnbd qemu-utils nbdfuse fio
 )
 
 pkgs=("${build_pkgs[@]}")

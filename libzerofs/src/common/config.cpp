@@ -274,7 +274,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     TableReader r(*t, "servers", origin, env, &error);
     ReadServer(r, "nfs", false, &cfg.nfs, origin, env, &error);
     ReadServer(r, "ninep", true, &cfg.ninep, origin, env, &error);
-    ReadServer(r, "nbd", false, &cfg.nbd, origin, env, &error);
+    ReadServer(r, "nbd", true, &cfg.nbd, origin, env, &error);
     r.RejectUnknown();
   }
   if (const toml::table* t = top.Table("control")) {

@@ -64,7 +64,7 @@ struct CacheConfig {
 struct ServerConfig {
   bool enabled = false;           // true when the table is present in the file
   std::vector<std::string> listen;
-  std::string unix_socket;        // 9P only
+  std::string unix_socket;        // 9P and NBD
 };
 
 struct LogConfig {
