@@ -340,6 +340,8 @@ Status VolumeImpl::Close() {
   const Status result = failure_;
   cv_.notify_all();
   lock.unlock();
+  cached_reader_.reset();
+  disk_cache_.reset();
   db_.reset();
   if (owns_cache_dir_) {
     std::error_code ec;

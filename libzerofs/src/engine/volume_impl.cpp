@@ -135,13 +135,24 @@ Result<std::optional<segment::ExtentLocation>> VolumeImpl::IndexLocation(const E
 
 Result<ExtentData> VolumeImpl::ReadCommitted(const ExtentId& id,
                                              const segment::ExtentLocation& loc) {
-  const cache::FrameId frame{loc.seq, loc.offset};
-  if (auto hit = extent_cache_->Lookup(frame)) return hit;
-  ZEROFS_ASSIGN_OR_RETURN(std::string data,
-                          reader_->ReadExtent(segment::ExtentRef{id.inode, id.index, loc}));
-  auto shared = std::make_shared<const std::string>(std::move(data));
-  extent_cache_->Insert(frame, shared);
-  return shared;
+  return cached_reader_->Read(segment::ExtentRef{id.inode, id.index, loc});
+}
+
+void VolumeImpl::PrefetchFrom(std::uint64_t inode, std::uint64_t first) {
+  const std::uint32_t window = cached_reader_->options().readahead_extents;
+  std::vector<segment::ExtentRef> refs;
+  const std::string start_after = first == 0 ? std::string() : index::ExtentKey(inode, first - 1);
+  (void)db_->Scan(index::ExtentPrefix(inode), start_after,
+                  [&](std::string_view key, std::string_view value) {
+                    auto parts = index::DecodeExtentKey(key);
+                    auto loc = segment::DecodeExtentLocation(value);
+                    if (!parts.ok() || !loc.ok() || parts->extent_index >= first + window) {
+                      return false;
+                    }
+                    refs.push_back({inode, parts->extent_index, *loc});
+                    return refs.size() < window;
+                  });
+  if (!refs.empty()) cached_reader_->Prefetch(refs);
 }
 
 Result<ExtentData> VolumeImpl::ReadExtent(const ExtentId& id) {
@@ -162,25 +173,62 @@ Result<std::string> VolumeImpl::Read(std::uint64_t inode, std::uint64_t offset,
   }
   if (offset + length < offset) return Status::InvalidArgument("read range overflows");
   std::string out(length, '\0');
-  std::uint64_t pos = offset;
-  while (pos < offset + length) {
-    const ExtentId id{inode, pos / kExtentBytes};
-    const std::uint64_t in_extent = pos % kExtentBytes;
-    const std::uint64_t n = std::min(kExtentBytes - in_extent, offset + length - pos);
-    ZEROFS_ASSIGN_OR_RETURN(ExtentData data, ReadExtent(id));
-    if (data && in_extent < data->size()) {
-      const std::uint64_t avail = std::min<std::uint64_t>(n, data->size() - in_extent);
-      std::copy_n(data->data() + in_extent, avail, out.data() + (pos - offset));
+  if (length == 0) return out;
+  const std::uint64_t first = offset / kExtentBytes;
+  const std::uint64_t last = (offset + length - 1) / kExtentBytes;
+
+  // Extents in the chain are in memory; the rest come from the index, fetched together so
+  // that neighbouring frames share GETs.
+  std::vector<ExtentData> data(last - first + 1);
+  std::vector<bool> known(last - first + 1, false);
+  {
+    std::lock_guard lock(mu_);
+    for (std::uint64_t i = first; i <= last; ++i) {
+      if (auto chained = ChainExtentLocked({inode, i})) {
+        data[i - first] = *chained;
+        known[i - first] = true;
+      }
     }
-    pos += n;
   }
+  std::vector<segment::ExtentRef> refs;
+  std::vector<std::uint64_t> ref_slot;
+  for (std::uint64_t i = first; i <= last; ++i) {
+    if (known[i - first]) continue;
+    ZEROFS_ASSIGN_OR_RETURN(std::optional<segment::ExtentLocation> loc,
+                            IndexLocation({inode, i}));
+    if (!loc.has_value()) continue;  // a hole
+    refs.push_back({inode, i, *loc});
+    ref_slot.push_back(i - first);
+  }
+  if (!refs.empty()) {
+    ZEROFS_ASSIGN_OR_RETURN(auto fetched, cached_reader_->ReadMany(refs));
+    for (std::size_t k = 0; k < fetched.size(); ++k) data[ref_slot[k]] = std::move(fetched[k]);
+  }
+  for (std::uint64_t i = first; i <= last; ++i) {
+    const ExtentData& extent = data[i - first];
+    if (!extent) continue;
+    const std::uint64_t extent_start = i * kExtentBytes;
+    const std::uint64_t from = std::max(offset, extent_start);
+    const std::uint64_t to = std::min(offset + length, extent_start + extent->size());
+    if (from < to) {
+      std::copy_n(extent->data() + (from - extent_start), to - from, out.data() + (from - offset));
+    }
+  }
+
+  bool sequential = false;
+  {
+    std::lock_guard lock(readahead_mu_);
+    auto it = last_read_end_.find(inode);
+    sequential = it != last_read_end_.end() && it->second == offset;
+    if (last_read_end_.size() > 4096) last_read_end_.clear();
+    last_read_end_[inode] = offset + length;
+  }
+  if (sequential) PrefetchFrom(inode, last + 1);
   return out;
 }
 
-void VolumeImpl::ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) {
-  // Warms the memory cache; errors surface on the real read.
-  const std::uint64_t last = (offset + std::min<std::uint64_t>(length, 8ULL << 20)) / kExtentBytes;
-  for (std::uint64_t i = offset / kExtentBytes; i <= last; ++i) (void)ReadExtent({inode, i});
+void VolumeImpl::ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint64_t) {
+  PrefetchFrom(inode, offset / kExtentBytes);
 }
 
 Result<std::vector<std::uint64_t>> VolumeImpl::ExistingExtentsLocked(std::uint64_t inode,

@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "batch.h"
+#include "zerofs/cache/cached_extent_reader.h"
+#include "zerofs/cache/disk_cache.h"
 #include "zerofs/cache/extent_cache.h"
 #include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/volume.h"
@@ -64,6 +66,8 @@ class VolumeImpl final : public Volume {
   std::optional<std::optional<std::string>> ChainKeyLocked(std::string_view key) const;
   Result<std::optional<segment::ExtentLocation>> IndexLocation(const ExtentId& id) const;
   Result<ExtentData> ReadCommitted(const ExtentId& id, const segment::ExtentLocation& loc);
+  // Prefetches up to the read-ahead window of committed extents of `inode` from `first`.
+  void PrefetchFrom(std::uint64_t inode, std::uint64_t first);
 
   // --- writes ---
   struct Base {
@@ -98,6 +102,12 @@ class VolumeImpl final : public Volume {
   std::unique_ptr<index::IndexDb> db_;
   std::unique_ptr<segment::SegmentReader> reader_;
   std::unique_ptr<cache::ExtentCache> extent_cache_;
+  std::unique_ptr<cache::DiskCache> disk_cache_;
+  std::unique_ptr<cache::CachedExtentReader> cached_reader_;
+  // Where each recently read inode's last read ended: a read starting there is sequential
+  // and triggers read-ahead. Bounded; cleared when it grows too large.
+  std::mutex readahead_mu_;
+  std::map<std::uint64_t, std::uint64_t> last_read_end_;  // GUARDED_BY(readahead_mu_)
   index::SnapshotUploadState snapshot_state_;
   std::mutex snapshot_mu_;
 

@@ -98,6 +98,13 @@ Status VolumeImpl::OpenInternal() {
   reader_ = std::make_unique<segment::SegmentReader>(options_.store, key_.keys, key_.uuid,
                                                      reader_options);
   extent_cache_ = std::make_unique<cache::ExtentCache>(options_.memory_cache_bytes);
+  if (options_.disk_cache_bytes > 0) {
+    auto disk = cache::DiskCache::Open(cache_dir_ / "extents", options_.disk_cache_bytes);
+    if (!disk.ok()) return disk.status().WithContext("opening the disk cache");
+    disk_cache_ = std::move(disk).value();
+  }
+  cached_reader_ = std::make_unique<cache::CachedExtentReader>(
+      options_.store, key_.keys, key_.uuid, extent_cache_.get(), disk_cache_.get());
 
   ZEROFS_RETURN_IF_ERROR(PrepareLocalIndex(root_));
   ZEROFS_RETURN_IF_ERROR(Replay());

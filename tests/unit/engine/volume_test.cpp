@@ -1,4 +1,5 @@
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "engine_test_support.h"
@@ -252,4 +253,64 @@ TEST_CASE("wrong password and missing volume are clear errors") {
   REQUIRE_FALSE(wrong.ok());
   CHECK(wrong.status().code() == StatusCode::kPermissionDenied);
   CHECK(wrong.status().message().find("wrong password") != std::string::npos);
+}
+
+TEST_CASE("a sequential read of a 64 MiB file uses few large GETs") {
+  auto inner = std::make_shared<objstore::MemoryStore>();
+  testing::InitVolume(*inner);
+  constexpr std::uint64_t kFile = 64ULL << 20;
+  constexpr std::uint64_t kChunk = 1ULL << 20;
+  std::mt19937_64 rng(Catch::rngSeed());
+  std::string expected;
+  {
+    TempDir cache;
+    auto v = OpenVolume(TestOptions(inner, cache.path()));
+    for (std::uint64_t off = 0; off < kFile; off += kChunk) {
+      std::string chunk = testing::RandomBytes(rng, kChunk);
+      Transaction txn;
+      txn.Write(11, off, chunk);
+      REQUIRE(v->Commit(txn).ok());
+      expected += chunk;
+    }
+    REQUIRE(v->Close().ok());
+  }
+  auto metered = std::make_shared<objstore::MeteredStore>(inner);
+  TempDir fresh;
+  auto options = TestOptions(metered, fresh.path());
+  options.disk_cache_bytes = 0;
+  options.memory_cache_bytes = 128ULL << 20;
+  auto v = OpenVolume(options);
+  const auto before = metered->Snapshot();
+  for (std::uint64_t off = 0; off < kFile; off += kChunk) {
+    auto got = v->Read(11, off, kChunk);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == kChunk);
+    CHECK(std::memcmp(got->data(), expected.data() + off, kChunk) == 0);
+  }
+  const auto used = metered->Snapshot() - before;
+  INFO(used.ToString());
+  // 2048 extents; one GET each would be 2048.
+  CHECK(used.get_requests <= 64);
+  CHECK(used.get_requests >= 1);
+}
+
+TEST_CASE("the write buffer is bounded: writers wait for uploads") {
+  auto inner = std::make_shared<objstore::MemoryStore>();
+  testing::InitVolume(*inner);
+  TempDir cache;
+  auto options = TestOptions(inner, cache.path());
+  options.write_buffer_bytes = 4ULL << 20;
+  options.segment_target_bytes = 1ULL << 20;
+  auto v = OpenVolume(options);
+  std::uint64_t peak = 0;
+  for (int i = 0; i < 64; ++i) {
+    Transaction txn;
+    txn.Write(12, static_cast<std::uint64_t>(i) << 20, std::string(1 << 20, 'b'));
+    REQUIRE(v->Commit(txn).ok());
+    peak = std::max(peak, v->stats().buffered_bytes);
+  }
+  REQUIRE(v->SyncAll().ok());
+  // At most the bound plus the one transaction that crossed it.
+  CHECK(peak <= options.write_buffer_bytes + (1ULL << 20) + 32768);
+  CHECK(*v->Read(12, 63ULL << 20, 4) == "bbbb");
 }
