@@ -38,6 +38,15 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
 void VolumeImpl::RequestFlushLocked() {
   if (!open_ || open_->empty()) return;
+  flush_requested_ = true;
+  cv_.notify_all();
+}
+
+// Group commit: the open batch is cut only when an upload slot is free, so syncs that
+// arrive while every slot is busy share the next segment instead of queueing one each.
+void VolumeImpl::CutOpenBatchLocked() {
+  flush_requested_ = false;
+  if (!open_ || open_->empty()) return;
   BatchPtr batch = std::move(open_);
   sealed_.push_back(batch);
   to_seal_.push_back(batch);
@@ -147,8 +156,10 @@ void VolumeImpl::FlusherLoop() {
     const auto interval = static_cast<std::uint64_t>(options_.flush_interval.count());
     if (open_ && !open_->empty() && open_->first_change_ms != 0 &&
         now >= open_->first_change_ms + interval) {
-      RequestFlushLocked();
+      flush_requested_ = true;
     }
+    const std::uint64_t busy = uploads_in_flight_ + to_upload_.size() + to_seal_.size();
+    if (flush_requested_ && busy < options_.max_inflight_segments) CutOpenBatchLocked();
     // Never more than max_inflight segments beyond the chain's durable end: what bounds a
     // fenced writer's late segments (format::kFenceWindowSegments).
     const bool window_open = next_seq_ < durable_next_seq_ + options_.max_inflight_segments;
@@ -326,7 +337,9 @@ Status VolumeImpl::Close() {
   if (closed_) return Status::Ok();
   if (!read_only() && failure_.ok() && open_) {
     RequestFlushLocked();
-    cv_.wait(lock, [&] { return sealed_.empty() || !failure_.ok(); });
+    cv_.wait(lock, [&] {
+      return (sealed_.empty() && (!open_ || open_->empty())) || !failure_.ok();
+    });
   }
   closing_ = true;
   cv_.notify_all();

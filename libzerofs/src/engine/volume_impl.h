@@ -85,7 +85,9 @@ class VolumeImpl final : public Volume {
                                                            std::uint64_t last);
 
   // --- flush pipeline ---
+  // Asks the flusher to cut the open batch as soon as an upload slot is free.
   void RequestFlushLocked();
+  void CutOpenBatchLocked();
   void FlusherLoop();
   void UploadLoop();
   Status SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>& earlier);
@@ -127,6 +129,7 @@ class VolumeImpl final : public Volume {
   std::uint64_t uploads_in_flight_ = 0;      // GUARDED_BY(mu_)
   Status failure_;                           // GUARDED_BY(mu_) non-OK: fenced or failed
   bool closing_ = false;                     // GUARDED_BY(mu_)
+  bool flush_requested_ = false;             // GUARDED_BY(mu_)
   bool closed_ = false;                      // GUARDED_BY(mu_)
   VolumeStats stats_;                        // GUARDED_BY(mu_)
   std::uint64_t segments_since_snapshot_ = 0;  // GUARDED_BY(mu_)
