@@ -3,8 +3,9 @@
 # default, a local-directory bucket.
 #
 # The filesystem servers and the FUSE mount are not part of this build yet, so for now
-# the quickstart exercises what exists: it creates a bucket directory, stores and reads
-# objects through the `zerofs objstore` tool and shows what the bucket holds.
+# the quickstart exercises what exists: it creates a volume in a bucket directory
+# (`zerofs init`), stores and reads objects through the `zerofs objstore` tool, and shows
+# what the bucket holds. The password comes from ZEROFS_PASSWORD (a demo password if unset).
 #   scripts/quickstart.sh [BUCKET_DIR]   (default: /var/tmp/zerofs-quickstart/bucket)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,22 @@ mkdir -p "$bucket_dir"
 url="file://$(cd "$bucket_dir" && pwd)"
 
 echo "== bucket: $url"
+config=$(dirname "$bucket_dir")/zerofs.toml
+cat > "$config" <<TOML
+[storage]
+url = "$url"
+password = "\${ZEROFS_PASSWORD}"
+TOML
+if [ -z "${ZEROFS_PASSWORD:-}" ]; then
+  echo "== ZEROFS_PASSWORD is not set; using the demo password 'zerofs-quickstart'"
+  export ZEROFS_PASSWORD=zerofs-quickstart
+fi
+if [ -f "$bucket_dir/zerofs.key" ]; then
+  echo "== the volume exists already ($config)"
+else
+  echo "== creating a volume: zerofs init --config $config"
+  "$zerofs" init --config "$config"
+fi
 echo "== storing README.md as docs/readme and reading 64 bytes of it back"
 "$zerofs" objstore --url "$url" put docs/readme README.md > /dev/null
 "$zerofs" objstore --url "$url" get docs/readme --range 0:64
