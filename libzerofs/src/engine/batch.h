@@ -36,6 +36,7 @@ struct Batch {
   std::map<std::string, std::optional<std::string>> kv;     // latest value per key
   std::map<ExtentId, ExtentData> extents;                   // latest data per extent
   std::uint64_t data_bytes = 0;                             // bytes held by `extents`
+  std::uint64_t journal_bytes = 0;                          // estimate, bounds the record
   std::uint64_t first_change_ms = 0;                        // steady clock, for the interval
 
   // Set by sealing.

@@ -15,6 +15,10 @@ namespace {
 constexpr std::uint64_t kExtentBytes = format::kMaxExtentBytes;
 // One Read may return at most this much; callers split larger reads.
 constexpr std::uint64_t kMaxReadBytes = 64ULL << 20;
+// What one batch (one segment) may hold, well inside the format's limits so that the
+// sealing's own ops and the chain ops always fit.
+constexpr std::uint64_t kMaxBatchExtents = format::kMaxSegmentExtents - 1024;
+constexpr std::uint64_t kMaxBatchJournalBytes = format::kMaxJournalBytes / 2;
 
 const std::string& Zeros() {
   static const std::string zeros(kExtentBytes, '\0');
@@ -424,8 +428,26 @@ Result<Position> VolumeImpl::Commit(const Transaction& txn) {
       cv_.wait(lock);
     }
     if (!failure_.ok()) return failure_;
+    // One segment holds a bounded number of frames and journal bytes: a transaction that
+    // does not fit beside what the open batch holds waits for the next batch; one that
+    // cannot fit even alone is refused (callers split large truncates and punches).
+    ZEROFS_ASSIGN_OR_RETURN(const TxnSize size, TxnSizeLocked(txn));
+    if (size.extents > kMaxBatchExtents || size.journal_bytes > kMaxBatchJournalBytes) {
+      return Status::InvalidArgument(
+          "transaction too large for one segment: " + std::to_string(size.extents) +
+          " extents (at most " + std::to_string(kMaxBatchExtents) + "), " +
+          std::to_string(size.journal_bytes) + " journal bytes (at most " +
+          std::to_string(kMaxBatchJournalBytes) + ")");
+    }
+    if (open_->extents.size() + size.extents > kMaxBatchExtents ||
+        open_->journal_bytes + size.journal_bytes > kMaxBatchJournalBytes) {
+      RequestFlushLocked();
+      cv_.wait(lock);
+      continue;
+    }
     bool need_retry = false;
     ZEROFS_RETURN_IF_ERROR(ApplyTxnLocked(txn, bases, &need_retry));
+    open_->journal_bytes += size.journal_bytes;
     if (need_retry) continue;
     const Position pos = open_->number;
     if (open_->first_change_ms == 0) {
@@ -435,10 +457,49 @@ Result<Position> VolumeImpl::Commit(const Transaction& txn) {
               .count());
       cv_.notify_all();  // the flusher starts its interval
     }
-    if (open_->data_bytes >= options_.segment_target_bytes) RequestFlushLocked();
+    if (open_->data_bytes >= options_.segment_target_bytes ||
+        open_->extents.size() >= kMaxBatchExtents / 2 ||
+        open_->journal_bytes >= kMaxBatchJournalBytes / 2) {
+      RequestFlushLocked();
+    }
     return pos;
   }
   return Status::Unavailable("commit kept racing with concurrent writes to the same extents");
+}
+
+Result<VolumeImpl::TxnSize> VolumeImpl::TxnSizeLocked(const Transaction& txn) {
+  // Upper bounds: every extent a data op may touch, every key and value it writes, and the
+  // extent-map and usage ops sealing adds per extent.
+  constexpr std::uint64_t kOpOverhead = 16;
+  constexpr std::uint64_t kExtentJournalBytes = 96;
+  TxnSize size;
+  for (const TxnOp& op : txn.ops()) {
+    switch (op.kind) {
+      case TxnOp::Kind::kPut:
+      case TxnOp::Kind::kDelete:
+        size.journal_bytes += op.key.size() + op.value.size() + kOpOverhead;
+        break;
+      case TxnOp::Kind::kWrite:
+        if (op.length > 0) {
+          size.extents += (op.offset + op.length - 1) / kExtentBytes - op.offset / kExtentBytes + 1;
+        }
+        break;
+      case TxnOp::Kind::kZeroRange:
+      case TxnOp::Kind::kTruncate: {
+        const std::uint64_t begin = op.offset;
+        const std::uint64_t end =
+            op.kind == TxnOp::Kind::kTruncate ? op.length : op.offset + op.length;
+        if (end <= begin) break;
+        ZEROFS_ASSIGN_OR_RETURN(std::vector<std::uint64_t> existing,
+                                ExistingExtentsLocked(op.inode, begin / kExtentBytes,
+                                                      (end - 1) / kExtentBytes));
+        size.extents += existing.size() + 2;
+        break;
+      }
+    }
+  }
+  size.journal_bytes += size.extents * kExtentJournalBytes;
+  return size;
 }
 
 Result<std::uint64_t> VolumeImpl::AllocateInode() {

@@ -80,6 +80,11 @@ class VolumeImpl final : public Volume {
                          const std::map<ExtentId, Base>& bases, bool* need_retry);
   Status PatchExtentLocked(const ExtentId& id, std::uint64_t at, std::string_view bytes,
                            const std::map<ExtentId, Base>& bases, bool* need_retry);
+  struct TxnSize {
+    std::uint64_t extents = 0;
+    std::uint64_t journal_bytes = 0;
+  };
+  Result<TxnSize> TxnSizeLocked(const Transaction& txn);
   Result<std::vector<std::uint64_t>> ExistingExtentsLocked(std::uint64_t inode,
                                                            std::uint64_t first,
                                                            std::uint64_t last);

@@ -10,6 +10,11 @@
 // 32 KiB extents, reads what a partial write must merge with, and never stores all-zero
 // extents (they read back as zeros, i.e. holes).
 //
+// A transaction must fit in one segment: at most about 64 thousand extents (2 GiB of data,
+// or a truncate/punch over that many stored extents) and 32 MiB of keys and values.
+// Commit refuses a larger one (kInvalidArgument); callers split big truncates and punches
+// into several transactions.
+//
 // Thread-safety: a plain value type, built by one thread and handed to Commit.
 #pragma once
 
