@@ -1,0 +1,47 @@
+// Dispatcher: turns one RPC call record into one reply record, by way of an NfsHandler.
+//
+// Order of checks (RFC 5531 section 9): rpcvers (MSG_DENIED RPC_MISMATCH), credentials
+// (MSG_DENIED AUTH_ERROR: a malformed AUTH_SYS body is AUTH_BADCRED; a flavor other than
+// AUTH_SYS, or AUTH_NONE on anything but a NULL procedure, is AUTH_TOOWEAK), program
+// (PROG_UNAVAIL), version (PROG_MISMATCH 3..3), procedure (PROC_UNAVAIL), arguments
+// (GARBAGE_ARGS), then the handler (SYSTEM_ERR if it throws).
+//
+// A record that is not a call at all, or too short to carry an xid and a program, has no
+// reply that makes sense: Handle returns Corruption and the connection closes. Stateless
+// apart from the handler reference: thread-safe if the handler is.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "zerofs/common/result.h"
+#include "zerofs/nfs/handler.h"
+
+namespace zerofs::nfs {
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(NfsHandler& handler) : handler_(handler) {}
+
+  // `record` is one reassembled RPC record; the result is a sealed reply record
+  // (record mark included) ready for the socket.
+  Result<std::string> Handle(std::string_view record, const std::string& peer) const;
+
+  // Bytes the reply to `record` may hold beyond its own size: a READ's requested count
+  // (clamped to kMaxIoBytes), else 0. Lets a connection bound replies it has yet to send
+  // before running the call. Never fails; a malformed record costs 0.
+  static std::size_t ExpectedReplyBytes(std::string_view record);
+
+  // Name of an NFSv3 procedure, for logs ("GETATTR"); "?" when unknown.
+  static const char* Nfs3ProcName(std::uint32_t proc);
+
+ private:
+  std::string CallNfs(std::uint32_t xid, std::uint32_t proc, XdrDecoder& args,
+                      const CallContext& ctx) const;
+  std::string CallMount(std::uint32_t xid, std::uint32_t proc, XdrDecoder& args,
+                        const CallContext& ctx) const;
+
+  NfsHandler& handler_;
+};
+
+}  // namespace zerofs::nfs

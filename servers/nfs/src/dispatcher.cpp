@@ -1,0 +1,207 @@
+// RPC call -> handler -> RPC reply; see dispatcher.h.
+#include "zerofs/nfs/dispatcher.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "zerofs/common/log.h"
+#include "zerofs/nfs/nfs3_codec.h"
+
+namespace zerofs::nfs {
+namespace {
+
+constexpr std::uint32_t kNfs3ProcCount = 22;
+constexpr std::uint32_t kMountProcCount = 6;
+
+// Decodes the arguments with `decode`; on success encodes what `call` writes after a
+// SUCCESS header, otherwise answers GARBAGE_ARGS.
+template <typename Decode, typename Call>
+std::string Run(std::uint32_t xid, XdrDecoder& in, Decode decode, Call call) {
+  auto args = decode(in);
+  if (!args.ok()) {
+    ZEROFS_LOG(kDebug) << "nfs: xid " << xid << ": garbage arguments: " << args.status().message();
+    return AcceptErrorReply(xid, AcceptStat::kGarbageArgs);
+  }
+  XdrEncoder out;
+  BeginSuccessReply(out, xid);
+  call(out, *args);
+  return SealRecord(out.Take());
+}
+
+Result<bool> DecodeVoid(XdrDecoder& in) {
+  if (!in.AtEnd()) return Status::Corruption("arguments given to a void procedure");
+  return true;
+}
+
+}  // namespace
+
+const char* Dispatcher::Nfs3ProcName(std::uint32_t proc) {
+  static constexpr const char* kNames[kNfs3ProcCount] = {
+      "NULL",    "GETATTR",     "SETATTR", "LOOKUP", "ACCESS",   "READLINK", "READ",   "WRITE",
+      "CREATE",  "MKDIR",       "SYMLINK", "MKNOD",  "REMOVE",   "RMDIR",    "RENAME", "LINK",
+      "READDIR", "READDIRPLUS", "FSSTAT",  "FSINFO", "PATHCONF", "COMMIT"};
+  return proc < kNfs3ProcCount ? kNames[proc] : "?";
+}
+
+std::size_t Dispatcher::ExpectedReplyBytes(std::string_view record) {
+  XdrDecoder in(record);
+  Result<CallHeader> call = DecodeCallHeader(in);
+  if (!call.ok() || call->rpc_version != kRpcVersion || call->program != kNfsProgram ||
+      call->procedure != static_cast<std::uint32_t>(Nfs3Proc::kRead)) {
+    return 0;
+  }
+  Result<ReadArgs> args = DecodeReadArgs(in);
+  return args.ok() ? std::min(args->count, kMaxIoBytes) : 0;
+}
+
+Result<std::string> Dispatcher::Handle(std::string_view record, const std::string& peer) const {
+  XdrDecoder in(record);
+  ZEROFS_ASSIGN_OR_RETURN(CallHeader call, DecodeCallHeader(in));
+  if (call.rpc_version != kRpcVersion) return RpcMismatchReply(call.xid);
+
+  ZEROFS_LOG(kDebug) << "nfs: " << peer << " xid " << call.xid << " program " << call.program
+                     << " v" << call.version << " procedure " << call.procedure;
+  const bool is_null = call.procedure == 0;
+  CallContext ctx;
+  ctx.peer = peer;
+  if (call.cred.flavor == static_cast<std::uint32_t>(AuthFlavor::kSys)) {
+    Result<AuthSys> cred = DecodeAuthSys(call.cred.body);
+    if (!cred.ok()) {
+      ZEROFS_LOG(kDebug) << "nfs: " << peer
+                         << ": bad AUTH_SYS credential: " << cred.status().message();
+      return AuthErrorReply(call.xid, AuthStat::kBadCred);
+    }
+    ctx.cred = std::move(*cred);
+  } else if (!(call.cred.flavor == static_cast<std::uint32_t>(AuthFlavor::kNone) && is_null)) {
+    return AuthErrorReply(call.xid, AuthStat::kTooWeak);
+  }
+
+  try {
+    if (call.program == kNfsProgram) {
+      if (call.version != kNfsVersion) return ProgMismatchReply(call.xid, kNfsVersion, kNfsVersion);
+      if (call.procedure >= kNfs3ProcCount) {
+        return AcceptErrorReply(call.xid, AcceptStat::kProcUnavail);
+      }
+      return CallNfs(call.xid, call.procedure, in, ctx);
+    }
+    if (call.program == kMountProgram) {
+      if (call.version != kMountVersion) {
+        return ProgMismatchReply(call.xid, kMountVersion, kMountVersion);
+      }
+      if (call.procedure >= kMountProcCount) {
+        return AcceptErrorReply(call.xid, AcceptStat::kProcUnavail);
+      }
+      return CallMount(call.xid, call.procedure, in, ctx);
+    }
+    return AcceptErrorReply(call.xid, AcceptStat::kProgUnavail);
+  } catch (const std::exception& e) {
+    ZEROFS_LOG(kError) << "nfs: " << peer << ": program " << call.program << " procedure "
+                       << call.procedure << " failed: " << e.what();
+    return AcceptErrorReply(call.xid, AcceptStat::kSystemErr);
+  }
+}
+
+std::string Dispatcher::CallNfs(std::uint32_t xid, std::uint32_t proc, XdrDecoder& in,
+                                const CallContext& ctx) const {
+  NfsHandler& h = handler_;
+  switch (static_cast<Nfs3Proc>(proc)) {
+    case Nfs3Proc::kNull: return Run(xid, in, DecodeVoid, [](XdrEncoder&, bool) {});
+    case Nfs3Proc::kGetattr:
+      return Run(xid, in, DecodeFhArgs,
+                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Getattr(ctx, a)); });
+    case Nfs3Proc::kSetattr:
+      return Run(xid, in, DecodeSetattrArgs,
+                 [&](XdrEncoder& o, const SetattrArgs& a) { Encode(o, h.Setattr(ctx, a)); });
+    case Nfs3Proc::kLookup:
+      return Run(xid, in, DecodeLookupArgs,
+                 [&](XdrEncoder& o, const LookupArgs& a) { Encode(o, h.Lookup(ctx, a)); });
+    case Nfs3Proc::kAccess:
+      return Run(xid, in, DecodeAccessArgs,
+                 [&](XdrEncoder& o, const AccessArgs& a) { Encode(o, h.Access(ctx, a)); });
+    case Nfs3Proc::kReadlink:
+      return Run(xid, in, DecodeFhArgs,
+                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Readlink(ctx, a)); });
+    case Nfs3Proc::kRead:
+      return Run(xid, in, DecodeReadArgs, [&](XdrEncoder& o, ReadArgs& a) {
+        a.count = std::min(a.count, kMaxIoBytes);  // FSINFO rtmax; a larger ask is clamped
+        Encode(o, h.Read(ctx, a));
+      });
+    case Nfs3Proc::kWrite:
+      return Run(xid, in, DecodeWriteArgs,
+                 [&](XdrEncoder& o, const WriteArgs& a) { Encode(o, h.Write(ctx, a)); });
+    case Nfs3Proc::kCreate:
+      return Run(xid, in, DecodeCreateArgs,
+                 [&](XdrEncoder& o, const CreateArgs& a) { Encode(o, h.Create(ctx, a)); });
+    case Nfs3Proc::kMkdir:
+      return Run(xid, in, DecodeMkdirArgs,
+                 [&](XdrEncoder& o, const MkdirArgs& a) { Encode(o, h.Mkdir(ctx, a)); });
+    case Nfs3Proc::kSymlink:
+      return Run(xid, in, DecodeSymlinkArgs,
+                 [&](XdrEncoder& o, const SymlinkArgs& a) { Encode(o, h.Symlink(ctx, a)); });
+    case Nfs3Proc::kMknod:
+      return Run(xid, in, DecodeMknodArgs,
+                 [&](XdrEncoder& o, const MknodArgs& a) { Encode(o, h.Mknod(ctx, a)); });
+    case Nfs3Proc::kRemove:
+      return Run(xid, in, DecodeRemoveArgs,
+                 [&](XdrEncoder& o, const RemoveArgs& a) { Encode(o, h.Remove(ctx, a)); });
+    case Nfs3Proc::kRmdir:
+      return Run(xid, in, DecodeRemoveArgs,
+                 [&](XdrEncoder& o, const RemoveArgs& a) { Encode(o, h.Rmdir(ctx, a)); });
+    case Nfs3Proc::kRename:
+      return Run(xid, in, DecodeRenameArgs,
+                 [&](XdrEncoder& o, const RenameArgs& a) { Encode(o, h.Rename(ctx, a)); });
+    case Nfs3Proc::kLink:
+      return Run(xid, in, DecodeLinkArgs,
+                 [&](XdrEncoder& o, const LinkArgs& a) { Encode(o, h.Link(ctx, a)); });
+    case Nfs3Proc::kReaddir:
+      return Run(xid, in, DecodeReaddirArgs, [&](XdrEncoder& o, const ReaddirArgs& a) {
+        EncodeReaddir(o, h.Readdir(ctx, a), a.count);
+      });
+    case Nfs3Proc::kReaddirplus:
+      return Run(xid, in, DecodeReaddirplusArgs, [&](XdrEncoder& o, const ReaddirplusArgs& a) {
+        EncodeReaddirplus(o, h.Readdirplus(ctx, a), a.dircount, a.maxcount);
+      });
+    case Nfs3Proc::kFsstat:
+      return Run(xid, in, DecodeFhArgs,
+                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Fsstat(ctx, a)); });
+    case Nfs3Proc::kFsinfo:
+      return Run(xid, in, DecodeFhArgs,
+                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Fsinfo(ctx, a)); });
+    case Nfs3Proc::kPathconf:
+      return Run(xid, in, DecodeFhArgs,
+                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Pathconf(ctx, a)); });
+    case Nfs3Proc::kCommit:
+      return Run(xid, in, DecodeCommitArgs,
+                 [&](XdrEncoder& o, const CommitArgs& a) { Encode(o, h.Commit(ctx, a)); });
+  }
+  return AcceptErrorReply(xid, AcceptStat::kProcUnavail);
+}
+
+std::string Dispatcher::CallMount(std::uint32_t xid, std::uint32_t proc, XdrDecoder& in,
+                                  const CallContext& ctx) const {
+  NfsHandler& h = handler_;
+  switch (static_cast<MountProc>(proc)) {
+    case MountProc::kNull: return Run(xid, in, DecodeVoid, [](XdrEncoder&, bool) {});
+    case MountProc::kMnt:
+      return Run(xid, in, DecodeDirPath, [&](XdrEncoder& o, const std::string& path) {
+        MntRes res = h.Mnt(ctx, path);
+        ZEROFS_LOG(kDebug) << "nfs: " << ctx.peer << " MNT '" << path << "': status "
+                           << static_cast<std::uint32_t>(res.status);
+        Encode(o, res);
+      });
+    case MountProc::kDump:
+      return Run(xid, in, DecodeVoid,
+                 [&](XdrEncoder& o, bool) { EncodeMountList(o, h.Dump(ctx)); });
+    case MountProc::kUmnt:
+      return Run(xid, in, DecodeDirPath,
+                 [&](XdrEncoder&, const std::string& path) { h.Umnt(ctx, path); });
+    case MountProc::kUmntall:
+      return Run(xid, in, DecodeVoid, [&](XdrEncoder&, bool) { h.Umntall(ctx); });
+    case MountProc::kExport:
+      return Run(xid, in, DecodeVoid,
+                 [&](XdrEncoder& o, bool) { EncodeExports(o, h.Export(ctx)); });
+  }
+  return AcceptErrorReply(xid, AcceptStat::kProcUnavail);
+}
+
+}  // namespace zerofs::nfs
