@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-10}
 build_dir=${BUILD_DIR:-build-fuzz}
-targets=${FUZZ_TARGETS:-"fuzz_frame fuzz_segment fuzz_key_file"}
+targets=${FUZZ_TARGETS:-"fuzz_frame fuzz_segment fuzz_key_file fuzz_index"}
 jobs=${FUZZ_JOBS:-1}
 
 cc=$(command -v clang || command -v clang-14 || true)

@@ -78,7 +78,7 @@ TEST_CASE("crash recovery keeps every synced write and never tears a transaction
     auto v = testing::OpenVolume(options);
 
     // The crash: after a random number of further PUTs, possibly after one took effect.
-    const auto crash_after = static_cast<std::uint64_t>(rng() % 12 + 1);
+    const auto crash_after = rng() % 12 + 1;
     auto rule = objstore::FaultRule::FailNth(crash_after, objstore::StoreOp::kPut);
     if (rng() % 2 == 0) rule = std::move(rule).After();
     faulty->AddRule(std::move(rule).ThenCrash());
@@ -88,7 +88,7 @@ TEST_CASE("crash recovery keeps every synced write and never tears a transaction
     for (int op = 0; op < 40; ++op) {
       Model next = history.back();
       engine::Transaction txn;
-      const auto ino = static_cast<std::uint64_t>(rng() % kInodes + 1);
+      const auto ino = rng() % kInodes + 1;
       std::string& file = next.files[ino];
       switch (rng() % 5) {
         case 0:
