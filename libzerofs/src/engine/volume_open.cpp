@@ -138,6 +138,7 @@ Status VolumeImpl::PrepareLocalIndex(const index::RootRecord& root) {
   // A local index is reusable if it belongs to this volume and is at least as far along
   // the chain as the root's snapshot: replay continues from where it stopped.
   if (std::filesystem::exists(dir / "CURRENT")) {
+    bool reusable_files = false;
     auto db = index::IndexDb::Open(dir, db_options);
     if (db.ok()) {
       auto uuid = (*db)->Get(index::MetaKey(format::kMetaVolumeUuid));
@@ -148,10 +149,12 @@ Status VolumeImpl::PrepareLocalIndex(const index::RootRecord& root) {
         ZEROFS_LOG(kInfo) << "reusing local index at seq " << db_->applied_seq();
         return Status::Ok();
       }
+      // Behind the snapshot: restoring it reuses the SSTs the two have in common.
+      reusable_files = same_volume && root.snapshot.has_value();
     } else {
       ZEROFS_LOG(kWarn) << "local index unusable, rebuilding: " << db.status();
     }
-    ZEROFS_RETURN_IF_ERROR(index::IndexDb::Destroy(dir));
+    if (!reusable_files) ZEROFS_RETURN_IF_ERROR(index::IndexDb::Destroy(dir));
   }
   if (root.snapshot.has_value()) {
     ZEROFS_ASSIGN_OR_RETURN(index::RestoreStats restored,
