@@ -191,6 +191,19 @@ class TableReader {
   std::set<std::string> taken_;
 };
 
+// The grammar crypto::ParseCompression accepts; checked here so that a bad value is a
+// config error naming the key, before anything is opened.
+bool ValidCompressionName(const std::string& name) {
+  if (name == "none" || name == "lz4" || name == "zstd") return true;
+  if (name.rfind("zstd:", 0) != 0 || name.size() < 6 || name.size() > 7) return false;
+  int level = 0;
+  for (char c : name.substr(5)) {
+    if (c < '0' || c > '9') return false;
+    level = level * 10 + (c - '0');
+  }
+  return level >= 1 && level <= 19;
+}
+
 Status ReadPasswordFile(const std::string& path, Secret* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::FromErrno(errno, "cannot read password_file " + path);
@@ -237,7 +250,12 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     r.String("url", &cfg.storage.url);
     r.SecretString("password", &cfg.storage.password);
     r.String("password_file", &password_file);
+    r.String("compression", &cfg.storage.compression);
     r.RejectUnknown();
+    if (!ValidCompressionName(cfg.storage.compression)) {
+      r.Fail("compression", "must be none, lz4, zstd or zstd:N with N from 1 to 19, not '" +
+                                cfg.storage.compression + "'");
+    }
   }
   if (const toml::table* t = top.Table("s3")) {
     TableReader r(*t, "s3", origin, env, &error);

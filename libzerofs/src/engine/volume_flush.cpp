@@ -1,6 +1,7 @@
 // The flush pipeline: seal batches into segments in seq order, upload them in parallel,
 // apply them to the index in order once durable, release the waiters (group commit).
 #include <chrono>
+#include <limits>
 #include <random>
 
 #include "volume_impl.h"
@@ -183,20 +184,32 @@ void VolumeImpl::FlusherLoop() {
       cv_.notify_all();
       continue;
     }
-    if (segments_since_snapshot_ >= options_.snapshot_every_segments &&
-        options_.snapshot_every_segments > 0 && !closing_) {
+    const bool by_count = options_.snapshot_every_segments > 0 &&
+                          segments_since_snapshot_ >= options_.snapshot_every_segments;
+    const auto interval_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.snapshot_interval).count());
+    const bool by_time = interval_ms > 0 && segments_since_snapshot_ > 0 &&
+                         now >= last_snapshot_ms_ + interval_ms;
+    if ((by_count || by_time) && !closing_) {
       segments_since_snapshot_ = 0;
+      last_snapshot_ms_ = now;
       lock.unlock();
       Status s = Snapshot();
       if (!s.ok()) ZEROFS_LOG(kWarn) << "index snapshot failed (will retry later): " << s;
       lock.lock();
       continue;
     }
+    std::uint64_t due = std::numeric_limits<std::uint64_t>::max();
     if (open_ && !open_->empty() && open_->first_change_ms != 0) {
-      const std::uint64_t due = open_->first_change_ms + interval;
-      cv_.wait_for(lock, std::chrono::milliseconds(due > now ? due - now : 1));
-    } else {
+      due = open_->first_change_ms + interval;
+    }
+    if (interval_ms > 0 && segments_since_snapshot_ > 0) {
+      due = std::min(due, last_snapshot_ms_ + interval_ms);
+    }
+    if (due == std::numeric_limits<std::uint64_t>::max()) {
       cv_.wait(lock);
+    } else {
+      cv_.wait_for(lock, std::chrono::milliseconds(due > now ? due - now : 1));
     }
   }
 }

@@ -138,6 +138,7 @@ class VolumeImpl final : public Volume {
   bool closed_ = false;                      // GUARDED_BY(mu_)
   VolumeStats stats_;                        // GUARDED_BY(mu_)
   std::uint64_t segments_since_snapshot_ = 0;  // GUARDED_BY(mu_)
+  std::uint64_t last_snapshot_ms_ = 0;         // GUARDED_BY(mu_) steady clock
 
   std::thread flusher_;
   std::vector<std::thread> uploaders_;

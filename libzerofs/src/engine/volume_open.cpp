@@ -116,6 +116,10 @@ Status VolumeImpl::OpenInternal() {
     open_ = std::make_shared<Batch>();
     open_->number = next_batch_number_;
     durable_batch_ = next_batch_number_ - 1;
+    last_snapshot_ms_ = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count());
   }
   if (!read_only()) {
     flusher_ = std::thread([this] { FlusherLoop(); });

@@ -144,3 +144,17 @@ TEST_CASE("secrets in a config never print") {
   os << cfg->storage.password << cfg->s3.secret_access_key;
   CHECK(os.str().find("topsecret") == std::string::npos);
 }
+
+TEST_CASE("storage.compression is checked") {
+  auto ok = ParseConfig("[storage]\ncompression = \"zstd:7\"\n", "l.toml", FakeEnv);
+  REQUIRE(ok.ok());
+  CHECK(ok->storage.compression == "zstd:7");
+  CHECK(ParseConfig("[storage]\n", "l.toml", FakeEnv)->storage.compression == "zstd:3");
+  for (const char* bad : {"zstd:0", "zstd:20", "gzip", "zstd:", "zstd:x"}) {
+    INFO(bad);
+    auto r = ParseConfig(std::string("[storage]\ncompression = \"") + bad + "\"\n", "m.toml",
+                         FakeEnv);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("'storage.compression' must be") != std::string::npos);
+  }
+}

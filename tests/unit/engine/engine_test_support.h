@@ -52,6 +52,7 @@ inline engine::VolumeOptions TestOptions(std::shared_ptr<objstore::ObjectStore> 
   o.flush_interval = std::chrono::milliseconds(50);
   o.upload_attempts = 2;
   o.snapshot_every_segments = 0;
+  o.snapshot_interval = std::chrono::seconds(0);
   return o;
 }
 

@@ -314,3 +314,38 @@ TEST_CASE("the write buffer is bounded: writers wait for uploads") {
   CHECK(peak <= options.write_buffer_bytes + (1ULL << 20) + 32768);
   CHECK(*v->Read(12, 63ULL << 20, 4) == "bbbb");
 }
+
+TEST_CASE("snapshots are taken automatically by segment count and by time") {
+  auto store = std::make_shared<objstore::MemoryStore>();
+  testing::InitVolume(*store);
+  auto wait_for_snapshot = [](engine::Volume& v) {
+    for (int i = 0; i < 100 && v.stats().snapshots_written == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return v.stats().snapshots_written;
+  };
+  SECTION("by count") {
+    TempDir cache;
+    auto options = TestOptions(store, cache.path());
+    options.snapshot_every_segments = 5;
+    auto v = OpenVolume(options);
+    for (int i = 0; i < 6; ++i) {
+      Transaction txn;
+      txn.Put(index::MetaKey("c" + std::to_string(i)), "v");
+      REQUIRE(v->Commit(txn).ok());
+      REQUIRE(v->SyncAll().ok());
+    }
+    CHECK(wait_for_snapshot(*v) >= 1);
+  }
+  SECTION("by time") {
+    TempDir cache;
+    auto options = TestOptions(store, cache.path());
+    options.snapshot_interval = std::chrono::seconds(1);
+    auto v = OpenVolume(options);
+    Transaction txn;
+    txn.Put(index::MetaKey("t"), "v");
+    REQUIRE(v->Commit(txn).ok());
+    REQUIRE(v->SyncAll().ok());
+    CHECK(wait_for_snapshot(*v) >= 1);
+  }
+}

@@ -32,6 +32,9 @@ struct StorageConfig {
   std::string url;                // s3://bucket/prefix, file:///path, memory://name
   Secret password;                // resolved from `password` or `password_file`
   std::string password_file;      // where the password came from, if a file
+  // How new frames are compressed: "none", "lz4", "zstd" (level 3) or "zstd:N" (1..19).
+  // Readers detect the codec of every frame, so changing it needs no migration.
+  std::string compression = "zstd:3";
 };
 
 // Settings of the S3 client; only used for s3:// URLs.

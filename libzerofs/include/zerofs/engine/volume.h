@@ -60,8 +60,10 @@ struct VolumeOptions {
   // ... and at the latest this long after its first change.
   std::chrono::milliseconds flush_interval{2000};
   std::uint32_t max_inflight_segments = 4;
-  // An index snapshot is uploaded after this many segments (0: never automatically).
+  // An index snapshot is uploaded after this many segments, or this long after the last one
+  // when any segment was written since (0: not on that trigger).
   std::uint32_t snapshot_every_segments = 512;
+  std::chrono::seconds snapshot_interval{600};
   crypto::CompressionOptions compression;
   // Attempts at uploading one segment when the store fails transiently (with exponential
   // backoff up to 2 s); after the last, the volume stops acknowledging writes.
