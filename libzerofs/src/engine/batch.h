@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "zerofs/index/journal.h"
+#include "zerofs/segment/extent_location.h"
 
 namespace zerofs::engine {
 
@@ -43,6 +44,9 @@ struct Batch {
   bool sealed = false;
   index::JournalRecord record;  // everything the segment's journal applies
   std::string object;           // the segment bytes (dropped once durable)
+  // Where each stored extent's frame landed, for writing its plaintext through to the
+  // memory cache once durable (later reads and read-modify-writes then stay local).
+  std::vector<std::pair<segment::ExtentLocation, ExtentData>> written;
   bool durable = false;
 
   bool empty() const { return ops.empty() && extents.empty(); }

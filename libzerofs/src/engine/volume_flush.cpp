@@ -77,6 +77,7 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
   std::vector<index::IndexOp> derived;  // extent map and usage changes, for the chain's kv
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> released;  // seq -> bytes, extents
   index::SegmentUsage fresh;
+  std::vector<std::pair<segment::ExtentLocation, ExtentData>> written;
 
   for (const auto& [id, data] : batch->extents) {
     const std::string key = index::ExtentKey(id.inode, id.index);
@@ -90,6 +91,7 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
       ZEROFS_ASSIGN_OR_RETURN(new_loc, writer.AddExtent(id.inode, id.index, *data));
     }
     if (new_loc.has_value()) {
+      written.emplace_back(*new_loc, data);
       derived.push_back(index::IndexOp::Put(key, segment::EncodeExtentLocation(*new_loc)));
       fresh.live_bytes += new_loc->sealed_length;
       fresh.total_bytes += new_loc->sealed_length;
@@ -139,6 +141,7 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
   }
   batch->record = std::move(record);
   batch->object = std::move(object);
+  batch->written = std::move(written);
   batch->sealed = true;
   return Status::Ok();
 }
@@ -295,6 +298,10 @@ void VolumeImpl::OnUploaded(const BatchPtr& batch, const Status& status) {
       FailLocked(s.WithContext("applying segment " + std::to_string(front->seq) + " to the index"));
       return;
     }
+    for (const auto& [loc, data] : front->written) {
+      extent_cache_->Insert(cache::FrameId{loc.seq, loc.offset}, data);
+    }
+    front->written.clear();
     durable_seq_ = front->seq;
     durable_next_seq_ = front->seq + 1;
     durable_batch_ = front->number;
