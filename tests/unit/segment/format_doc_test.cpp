@@ -194,7 +194,12 @@ TEST_CASE("the worked example in docs/format.md matches the code") {
     REQUIRE(documented.count(name) == 1);
     CHECK(documented.at(name) == text);
   }
-  CHECK(documented.size() == generated.size());
+  // Every documented block is checked by some test: these here, the journal record's by the
+  // index layer's journal_test.
+  for (const auto& [name, text] : documented) {
+    INFO("documented example block '" << name << "' that no test checks");
+    CHECK((generated.count(name) == 1 || name == "journal-record"));
+  }
 }
 
 TEST_CASE("the worked example is deterministic and opens with its password") {
