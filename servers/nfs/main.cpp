@@ -3,19 +3,16 @@
 // This build serves an in-memory tree (MemoryNfsHandler); serving a volume comes with the
 // filesystem layer. Runs until SIGINT or SIGTERM, then lets every connection finish the
 // calls it has read and exits.
-#include <pthread.h>
-#include <signal.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "zerofs/common/config.h"
 #include "zerofs/common/log.h"
 #include "zerofs/nfs/memory_handler.h"
 #include "zerofs/nfs/server.h"
+#include "zerofs/server/cli.h"
 
 namespace {
 
@@ -34,9 +31,17 @@ constexpr const char* kDescription =
     "  mount -t nfs -o vers=3,tcp,port=2049,mountport=2049,mountproto=tcp,nolock \\\n"
     "        127.0.0.1:/ /mnt";
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "zerofs-nfs: %s\n", message.c_str());
-  return 2;
+const zerofs::server::ProgramInfo kProgram = {
+    .program = "zerofs-nfs",
+    .section = "nfs",
+    .config = &zerofs::Config::nfs,
+    .default_listen = "127.0.0.1:2049",
+    .unix_socket_from_config = false,
+    .storage_note = "[storage] is not used; this build serves an in-memory tree only",
+};
+
+int Fail(std::string_view message) {
+  return zerofs::server::Fail(kProgram, message);
 }
 
 }  // namespace
@@ -44,18 +49,13 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   CLI::App app{kDescription, "zerofs-nfs"};
   app.set_version_flag("--version", "zerofs-nfs 0.1.0");
-  std::vector<std::string> listen;
-  std::string config_path;
-  std::string log_level;
+  zerofs::server::CommonFlags flags;
   std::uint64_t memory_mb = 1024;
   zerofs::nfs::ServerOptions options;
-  app.add_option("--listen", listen,
-                 "TCP address to listen on, ADDR:PORT (repeatable; IPv6 as [ADDR]:PORT; port 0 "
-                 "picks a free one). Default 127.0.0.1:2049, or [servers.nfs] listen");
-  app.add_option("--config", config_path,
-                 "config file; this build reads [servers.nfs] listen and [log] level from it");
+  zerofs::server::AddListenFlag(app, flags, kProgram);
+  zerofs::server::AddConfigFlag(app, flags, kProgram);
   app.add_option("--memory-mb", memory_mb, "capacity of the in-memory tree")->capture_default_str();
-  app.add_option("--log-level", log_level, "debug, info, warn, error or off (default info)");
+  zerofs::server::AddLogLevelFlag(app, flags);
   app.add_option("--io-threads", options.io_threads, "network threads")->capture_default_str();
   app.add_option("--worker-threads", options.worker_threads, "threads running NFS calls")
       ->capture_default_str();
@@ -68,38 +68,16 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  std::string level_name = "info";
-  if (!config_path.empty()) {
-    zerofs::Result<zerofs::Config> config = zerofs::LoadConfigFile(config_path);
-    if (!config.ok()) return Fail(config.status().message());
-    if (listen.empty()) listen = config->nfs.listen;
-    if (!config->log.level.empty()) level_name = config->log.level;
-    if (!config->storage.url.empty()) {
-      std::fprintf(stderr,
-                   "zerofs-nfs: note: [storage] is not used; this build serves an in-memory "
-                   "tree only\n");
-    }
-  }
-  if (!log_level.empty()) level_name = log_level;
-  zerofs::Result<zerofs::log::Level> level = zerofs::log::ParseLevel(level_name);
-  if (!level.ok()) return Fail(level.status().message());
-  zerofs::log::SetLevel(*level);
+  zerofs::Status configured = zerofs::server::ApplyConfig(flags, kProgram);
+  if (!configured.ok()) return Fail(configured.message());
 
-  if (listen.empty()) listen.push_back("127.0.0.1:2049");
-  for (const std::string& l : listen) {
-    zerofs::Result<zerofs::nfs::ListenAddress> parsed = zerofs::nfs::ParseListenAddress(l);
-    if (!parsed.ok()) return Fail(parsed.status().message());
-  }
-  options.listen = listen;
+  zerofs::Status listen_ok = zerofs::server::FinishListen(flags, kProgram);
+  if (!listen_ok.ok()) return Fail(listen_ok.message());
+  options.listen = flags.listen;
   if (memory_mb == 0 || memory_mb > (1ULL << 24)) return Fail("--memory-mb out of range");
 
-  // Every thread the server starts inherits this mask, so the signals reach sigwait below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Before the server starts its threads, so that they inherit the signal mask.
+  zerofs::server::TerminationSignals signals;
 
   zerofs::nfs::MemoryNfsOptions memory;
   memory.max_bytes = memory_mb << 20;
@@ -112,10 +90,7 @@ int main(int argc, char** argv) {
   }
   ZEROFS_LOG(kInfo) << "nfs: serving an in-memory tree (" << memory_mb
                     << " MiB); nothing is stored in a bucket by this build";
-  int received = 0;
-  sigwait(&signals, &received);
-  ZEROFS_LOG(kInfo) << "nfs: " << (received == SIGINT ? "SIGINT" : "SIGTERM")
-                    << " received; shutting down";
+  ZEROFS_LOG(kInfo) << "nfs: " << signals.Wait() << " received; shutting down";
   server.Stop();
   server.Wait();
   return 0;

@@ -34,6 +34,7 @@
 #include "zerofs/nbd/negotiator.h"
 #include "zerofs/nbd/server.h"
 #include "zerofs/nbd/transmission.h"
+#include "zerofs/server/connection_registry.h"
 
 namespace zerofs::nbd::internal {
 
@@ -42,26 +43,8 @@ using Socket = asio::generic::stream_protocol::socket;
 
 class Connection;
 
-// The live connections of one server, so that Stop() can reach them and Wait() can tell
-// when they are gone. Thread-safe.
-class Registry {
- public:
-  explicit Registry(unsigned max_connections) : max_connections_(max_connections) {}
-  // Returns 0 when the server is full.
-  std::uint64_t Add(const std::shared_ptr<Connection>& connection);
-  void Remove(std::uint64_t id);
-  std::vector<std::shared_ptr<Connection>> Snapshot();
-  std::size_t size();
-  // Waits until no connection is left or `deadline` passes; true when none is left.
-  bool WaitEmpty(std::chrono::steady_clock::time_point deadline);
-
- private:
-  const unsigned max_connections_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t next_id_ = 1;                                          // GUARDED_BY(mu_)
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> live_;  // GUARDED_BY(mu_)
-};
+// The live connections of one server; see zerofs/server/connection_registry.h.
+using Registry = server::ConnectionRegistry<Connection>;
 
 // What every connection of a server shares.
 struct ServerContext {

@@ -1,24 +1,14 @@
 // The NBD server: listeners, threads and shutdown; see server.h.
 #include "zerofs/nbd/server.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
-#include <charconv>
-#include <thread>
 
 #include "connection.h"
 #include "zerofs/common/log.h"
+#include "zerofs/server/lifecycle.h"
+#include "zerofs/server/listener.h"
 
 namespace zerofs::nbd {
 
@@ -28,71 +18,6 @@ using internal::Registry;
 using internal::ServerContext;
 using tcp = asio::ip::tcp;
 using local = asio::local::stream_protocol;
-
-Result<ListenAddress> ParseListenAddress(std::string_view text) {
-  auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid listen address '" + std::string(text) +
-                                   "': " + std::string(why) +
-                                   " (expected ADDR:PORT, e.g. 127.0.0.1:10809)");
-  };
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return bad("no port");
-  ListenAddress out;
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return bad("IPv6 addresses need brackets");
-  }
-  if (host.empty()) return bad("no address");
-  std::string_view port = text.substr(colon + 1);
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size()) return bad("bad port");
-  boost::system::error_code addr_ec;
-  asio::ip::make_address(std::string(host), addr_ec);
-  if (addr_ec) return bad("not an IP address");
-  out.host = std::string(host);
-  return out;
-}
-
-namespace internal {
-
-std::uint64_t Registry::Add(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(mu_);
-  if (live_.size() >= max_connections_) return 0;
-  std::uint64_t id = next_id_++;
-  live_.emplace(id, connection);
-  return id;
-}
-
-void Registry::Remove(std::uint64_t id) {
-  {
-    std::lock_guard lock(mu_);
-    live_.erase(id);
-  }
-  cv_.notify_all();
-}
-
-std::vector<std::shared_ptr<Connection>> Registry::Snapshot() {
-  std::lock_guard lock(mu_);
-  std::vector<std::shared_ptr<Connection>> out;
-  for (auto& [id, weak] : live_) {
-    if (auto c = weak.lock()) out.push_back(std::move(c));
-  }
-  return out;
-}
-
-std::size_t Registry::size() {
-  std::lock_guard lock(mu_);
-  return live_.size();
-}
-
-bool Registry::WaitEmpty(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
-  return cv_.wait_until(lock, deadline, [&] { return live_.empty(); });
-}
-
-}  // namespace internal
 
 class Server::Impl {
  public:
@@ -116,78 +41,21 @@ class Server::Impl {
   void Stop();
   void Wait();
 
-  std::vector<std::string> endpoints_;
-  std::vector<std::uint16_t> ports_;
   std::shared_ptr<ServerContext> context_;
   Registry* registry() { return &registry_; }
+  std::vector<std::string> endpoints() const { return listener_.endpoints(); }
+  std::vector<std::uint16_t> tcp_ports() const { return listener_.tcp_ports(); }
 
  private:
-  Status ListenTcp(const std::string& text);
-  Status ListenUnix(const std::string& path);
-  asio::awaitable<void> AcceptTcp(tcp::acceptor& acceptor);
-  asio::awaitable<void> AcceptUnix(local::acceptor& acceptor);
   void Adopt(internal::Socket socket, std::string peer);
 
-  // Declared first so it outlives io_: connections still queued in io_ when it is
-  // destroyed unregister themselves on the way out.
+  // Declared first so it outlives the listener's io_context: connections still queued in
+  // it when it is destroyed unregister themselves on the way out.
   Registry registry_;
-  asio::io_context io_;
+  server::Listener listener_{"nbd", "127.0.0.1:10809"};
   asio::thread_pool workers_;
-  std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors_;
-  std::vector<std::unique_ptr<local::acceptor>> unix_acceptors_;
-  std::vector<std::string> unix_paths_;
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;   // GUARDED_BY(mu_)
-  bool stopping_ = false;  // GUARDED_BY(mu_)
-  bool waited_ = false;    // GUARDED_BY(mu_)
+  server::Lifecycle lifecycle_;
 };
-
-Status Server::Impl::ListenTcp(const std::string& text) {
-  ZEROFS_ASSIGN_OR_RETURN(ListenAddress address, ParseListenAddress(text));
-  tcp::endpoint endpoint(asio::ip::make_address(address.host), address.port);
-  auto acceptor = std::make_unique<tcp::acceptor>(io_);
-  boost::system::error_code ec;
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IoError("cannot listen on " + text + ": " + ec.message());
-  tcp::endpoint bound = acceptor->local_endpoint(ec);
-  std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
-                                             : bound.address().to_string();
-  endpoints_.push_back(host + ":" + std::to_string(bound.port()));
-  ports_.push_back(bound.port());
-  tcp_acceptors_.push_back(std::move(acceptor));
-  return Status::Ok();
-}
-
-Status Server::Impl::ListenUnix(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      return Status::AlreadyExists("cannot listen on " + path + ": exists and is not a socket");
-    }
-    local::socket probe(io_);
-    boost::system::error_code probe_ec;
-    probe.connect(local::endpoint(path), probe_ec);
-    if (!probe_ec) {
-      return Status::AlreadyExists("cannot listen on " + path + ": another server answers there");
-    }
-    ::unlink(path.c_str());  // stale socket of a server that is gone
-  }
-  auto acceptor = std::make_unique<local::acceptor>(io_);
-  boost::system::error_code ec;
-  acceptor->open(local(), ec);
-  if (!ec) acceptor->bind(local::endpoint(path), ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Status::IoError("cannot listen on " + path + ": " + ec.message());
-  endpoints_.push_back("unix:" + path);
-  unix_paths_.push_back(path);
-  unix_acceptors_.push_back(std::move(acceptor));
-  return Status::Ok();
-}
 
 void Server::Impl::Adopt(internal::Socket socket, std::string peer) {
   context_->accepted.fetch_add(1, std::memory_order_relaxed);
@@ -202,44 +70,8 @@ void Server::Impl::Adopt(internal::Socket socket, std::string peer) {
   Connection::Start(connection, id);
 }
 
-asio::awaitable<void> Server::Impl::AcceptTcp(tcp::acceptor& acceptor) {
-  for (;;) {
-    boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(
-        asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) {
-      ZEROFS_LOG(kWarn) << "nbd: accept failed: " << ec.message();
-      continue;
-    }
-    socket.set_option(tcp::no_delay(true), ec);
-    std::string peer = "?";
-    tcp::endpoint remote = socket.remote_endpoint(ec);
-    if (!ec) peer = remote.address().to_string() + ":" + std::to_string(remote.port());
-    Adopt(internal::Socket(std::move(socket)), std::move(peer));
-  }
-}
-
-asio::awaitable<void> Server::Impl::AcceptUnix(local::acceptor& acceptor) {
-  for (;;) {
-    boost::system::error_code ec;
-    local::socket socket = co_await acceptor.async_accept(
-        asio::make_strand(io_), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) {
-      ZEROFS_LOG(kWarn) << "nbd: accept failed: " << ec.message();
-      continue;
-    }
-    Adopt(internal::Socket(std::move(socket)), "unix socket");
-  }
-}
-
 Status Server::Impl::Start() {
-  {
-    std::lock_guard lock(mu_);
-    if (started_) return Status::Internal("server already started");
-    started_ = true;
-  }
+  ZEROFS_RETURN_IF_ERROR(lifecycle_.BeginStart());
   const ServerOptions& opts = context_->options;
   if (opts.listen.empty() && opts.unix_sockets.empty()) {
     return Status::InvalidArgument("nothing to listen on");
@@ -250,71 +82,31 @@ Status Server::Impl::Start() {
         "server limits must allow at least one connection, one request in flight and "
         "4096-byte requests");
   }
-  Status status;
-  for (const std::string& l : opts.listen) {
-    status = ListenTcp(l);
-    if (!status.ok()) break;
-  }
-  for (const std::string& p : opts.unix_sockets) {
-    if (!status.ok()) break;
-    status = ListenUnix(p);
-  }
-  if (!status.ok()) {
-    tcp_acceptors_.clear();
-    unix_acceptors_.clear();
-    for (const std::string& p : unix_paths_) ::unlink(p.c_str());
-    unix_paths_.clear();
-    endpoints_.clear();
-    ports_.clear();
-    return status;
-  }
-  for (auto& a : tcp_acceptors_) asio::co_spawn(io_, AcceptTcp(*a), asio::detached);
-  for (auto& a : unix_acceptors_) asio::co_spawn(io_, AcceptUnix(*a), asio::detached);
-  for (const std::string& e : endpoints_) ZEROFS_LOG(kInfo) << "nbd: listening on " << e;
-  const unsigned n = std::max(1U, opts.io_threads);
-  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { io_.run(); });
+  ZEROFS_RETURN_IF_ERROR(listener_.Bind(opts.listen, opts.unix_sockets));
+  for (const std::string& e : listener_.endpoints()) ZEROFS_LOG(kInfo) << "nbd: listening on " << e;
+  listener_.Start(
+      opts.io_threads,
+      [this](tcp::socket socket, std::string peer) {
+        Adopt(internal::Socket(std::move(socket)), std::move(peer));
+      },
+      [this](local::socket socket) { Adopt(internal::Socket(std::move(socket)), "unix socket"); });
   return Status::Ok();
 }
 
 void Server::Impl::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  asio::post(io_, [this] {
-    boost::system::error_code ignored;
-    for (auto& a : tcp_acceptors_) a->close(ignored);
-    for (auto& a : unix_acceptors_) a->close(ignored);
+  if (!lifecycle_.BeginStop()) return;
+  listener_.Close([this] {
     for (auto& c : registry_.Snapshot()) c->Shutdown();
   });
 }
 
 void Server::Impl::Wait() {
-  {
-    std::unique_lock lock(mu_);
-    if (waited_) return;
-    if (!started_ || threads_.empty()) {
-      waited_ = true;
-      return;
-    }
-    cv_.wait(lock, [&] { return stopping_; });
-    waited_ = true;
-  }
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(context_->options.shutdown_grace_ms);
-  bool clean = registry_.WaitEmpty(deadline);
-  if (!clean) {
-    ZEROFS_LOG(kWarn) << "nbd: " << registry_.size()
-                      << " connections still busy after the grace period; cutting them";
-  }
-  io_.stop();
-  for (std::thread& t : threads_) t.join();
-  threads_.clear();
+  if (!lifecycle_.BeginWait(listener_.running())) return;
+  const bool clean = registry_.Drain(context_->options.shutdown_grace_ms, "nbd");
+  listener_.Join();
   if (!clean) workers_.stop();  // abandon queued device calls; running ones finish
   workers_.join();
-  for (const std::string& p : unix_paths_) ::unlink(p.c_str());
+  listener_.RemoveSocketFiles();
   ZEROFS_LOG(kInfo) << "nbd: server stopped";
 }
 
@@ -327,10 +119,10 @@ Status Server::Start() {
   return impl_->Start();
 }
 std::vector<std::string> Server::Endpoints() const {
-  return impl_->endpoints_;
+  return impl_->endpoints();
 }
 std::vector<std::uint16_t> Server::TcpPorts() const {
-  return impl_->ports_;
+  return impl_->tcp_ports();
 }
 void Server::Stop() {
   impl_->Stop();

@@ -31,6 +31,7 @@
 #include "zerofs/nfs/dispatcher.h"
 #include "zerofs/nfs/rpc.h"
 #include "zerofs/nfs/server.h"
+#include "zerofs/server/connection_registry.h"
 
 namespace zerofs::nfs::internal {
 
@@ -39,23 +40,8 @@ using Socket = asio::ip::tcp::socket;
 
 class Connection;
 
-// The live connections of one server. Thread-safe.
-class Registry {
- public:
-  explicit Registry(unsigned max_connections) : max_connections_(max_connections) {}
-  std::uint64_t Add(const std::shared_ptr<Connection>& connection);  // 0 when full
-  void Remove(std::uint64_t id);
-  std::vector<std::shared_ptr<Connection>> Snapshot();
-  std::size_t size();
-  bool WaitEmpty(std::chrono::steady_clock::time_point deadline);
-
- private:
-  const unsigned max_connections_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t next_id_ = 1;                                          // GUARDED_BY(mu_)
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> live_;  // GUARDED_BY(mu_)
-};
+// The live connections of one server; see zerofs/server/connection_registry.h.
+using Registry = server::ConnectionRegistry<Connection>;
 
 // What every connection of a server shares.
 struct ServerContext {

@@ -27,6 +27,7 @@
 #include "zerofs/common/status.h"
 #include "zerofs/nbd/export_provider.h"
 #include "zerofs/nbd/protocol.h"
+#include "zerofs/server/endpoint.h"
 
 namespace zerofs::nbd {
 
@@ -52,12 +53,11 @@ struct ServerStats {
   std::uint64_t protocol_errors = 0;
 };
 
-struct ListenAddress {
-  std::string host;  // an IP literal, without brackets
-  std::uint16_t port = 0;
-};
+using server::ListenAddress;
 // "127.0.0.1:10809", "[::1]:10809". InvalidArgument names the bad text.
-Result<ListenAddress> ParseListenAddress(std::string_view text);
+inline Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  return server::ParseListenAddress(text, "127.0.0.1:10809");
+}
 
 class Server {
  public:

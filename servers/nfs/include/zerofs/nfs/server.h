@@ -26,6 +26,7 @@
 #include "zerofs/common/status.h"
 #include "zerofs/nfs/handler.h"
 #include "zerofs/nfs/nfs3_types.h"
+#include "zerofs/server/endpoint.h"
 
 namespace zerofs::nfs {
 
@@ -50,12 +51,11 @@ struct ServerStats {
   std::uint64_t protocol_errors = 0;
 };
 
-struct ListenAddress {
-  std::string host;
-  std::uint16_t port = 0;
-};
+using server::ListenAddress;
 // "127.0.0.1:2049", "[::1]:2049". InvalidArgument names the bad text.
-Result<ListenAddress> ParseListenAddress(std::string_view text);
+inline Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  return server::ParseListenAddress(text, "127.0.0.1:2049");
+}
 
 class Server {
  public:

@@ -27,6 +27,7 @@
 #include "zerofs/ninep/fid_table.h"
 #include "zerofs/ninep/handler.h"
 #include "zerofs/ninep/protocol.h"
+#include "zerofs/server/endpoint.h"
 
 namespace zerofs::ninep {
 
@@ -52,12 +53,11 @@ struct ServerStats {
   std::uint64_t protocol_errors = 0;
 };
 
-struct ListenAddress {
-  std::string host;  // an IP literal, without brackets
-  std::uint16_t port = 0;
-};
+using server::ListenAddress;
 // "127.0.0.1:5564", "[::1]:5564". InvalidArgument names the bad text.
-Result<ListenAddress> ParseListenAddress(std::string_view text);
+inline Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  return server::ParseListenAddress(text, kDefaultListen);
+}
 
 class Server {
  public:

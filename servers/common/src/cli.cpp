@@ -1,0 +1,94 @@
+// Shared command-line plumbing of the server binaries; see cli.h.
+#include "zerofs/server/cli.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+
+#include "zerofs/common/log.h"
+#include "zerofs/common/result.h"
+#include "zerofs/server/endpoint.h"
+
+namespace zerofs::server {
+
+void AddListenFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info) {
+  app.add_option("--listen", flags.listen,
+                 "TCP address to listen on, ADDR:PORT (repeatable; IPv6 as [ADDR]:PORT; port 0 "
+                 "picks a free one). Default " +
+                     std::string(info.default_listen) + ", or [servers." +
+                     std::string(info.section) + "] listen");
+}
+
+void AddUnixFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info) {
+  std::string help = "Unix socket path to listen on (repeatable)";
+  if (info.unix_socket_from_config) {
+    help += "; or [servers." + std::string(info.section) + "] unix_socket";
+  }
+  app.add_option("--unix", flags.unix_sockets, help);
+}
+
+void AddConfigFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info) {
+  app.add_option("--config", flags.config_path,
+                 "config file; this build reads [servers." + std::string(info.section) +
+                     "] listen and " + (info.unix_socket_from_config ? "unix_socket and " : "") +
+                     "[log] level from it");
+}
+
+void AddLogLevelFlag(CLI::App& app, CommonFlags& flags) {
+  app.add_option("--log-level", flags.log_level, "debug, info, warn, error or off (default info)");
+}
+
+Status ApplyConfig(CommonFlags& flags, const ProgramInfo& info) {
+  std::string level_name = "info";
+  if (!flags.config_path.empty()) {
+    ZEROFS_ASSIGN_OR_RETURN(Config config, LoadConfigFile(flags.config_path));
+    const ServerConfig& section = config.*info.config;
+    if (flags.listen.empty()) flags.listen = section.listen;
+    if (info.unix_socket_from_config && flags.unix_sockets.empty() &&
+        !section.unix_socket.empty()) {
+      flags.unix_sockets.push_back(section.unix_socket);
+    }
+    if (!config.log.level.empty()) level_name = config.log.level;
+    if (!config.storage.url.empty()) {
+      std::fprintf(stderr, "%.*s: note: %.*s\n", static_cast<int>(info.program.size()),
+                   info.program.data(), static_cast<int>(info.storage_note.size()),
+                   info.storage_note.data());
+    }
+  }
+  if (!flags.log_level.empty()) level_name = flags.log_level;
+  ZEROFS_ASSIGN_OR_RETURN(log::Level level, log::ParseLevel(level_name));
+  log::SetLevel(level);
+  return Status::Ok();
+}
+
+Status FinishListen(CommonFlags& flags, const ProgramInfo& info) {
+  if (flags.listen.empty() && flags.unix_sockets.empty()) {
+    flags.listen.emplace_back(info.default_listen);
+  }
+  for (const std::string& l : flags.listen) {
+    ZEROFS_RETURN_IF_ERROR(ParseListenAddress(l, info.default_listen).status());
+  }
+  return Status::Ok();
+}
+
+int Fail(const ProgramInfo& info, std::string_view message) {
+  std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(info.program.size()), info.program.data(),
+               static_cast<int>(message.size()), message.data());
+  return 2;
+}
+
+TerminationSignals::TerminationSignals() {
+  sigemptyset(&signals_);
+  sigaddset(&signals_, SIGINT);
+  sigaddset(&signals_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+const char* TerminationSignals::Wait() {
+  int received = 0;
+  sigwait(&signals_, &received);
+  return received == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+}  // namespace zerofs::server
