@@ -20,7 +20,8 @@ test_pkgs=(
   clang libclang-rt-14-dev
   qemu-system-x86 linux-image-amd64 busybox-static kmod nbd-client nfs-common xz-utils
   nfs-ganesha nfs-ganesha-vfs rpcbind diod nbdkit btrfs-progs e2fsprogs
-  libnbd-bin python3-libnbd qemu-utils nbdfuse fio libnfs-utils
+  libnbd-bin python3-libnbd qemu-utils nbdfuse fio libnfs-utils libnfs-dev libnbd-dev
+  stress-ng linux-source attr acl util-linux
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -204,15 +204,6 @@ bool ValidCompressionName(const std::string& name) {
   return level >= 1 && level <= 19;
 }
 
-Status ReadPasswordFile(const std::string& path, Secret* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::FromErrno(errno, "cannot read password_file " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) return Status::InvalidArgument("password_file " + path + " is empty");
-  *out = Secret(std::move(text));
-  return Status::Ok();
-}
 
 void ReadServer(TableReader& root, std::string_view name, bool with_socket, ServerConfig* out,
                 std::string_view origin, EnvLookup env, Status* error) {
@@ -335,6 +326,16 @@ Result<Config> LoadConfigFile(const std::filesystem::path& path, EnvLookup env) 
   if (!in) return Status::FromErrno(errno, "cannot read config file " + path.string());
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return ParseConfig(text, path.string(), env);
+}
+
+Status ReadPasswordFile(const std::string& path, Secret* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::FromErrno(errno, "cannot read password_file " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return Status::InvalidArgument("password_file " + path + " is empty");
+  *out = Secret(std::move(text));
+  return Status::Ok();
 }
 
 }  // namespace zerofs

@@ -29,9 +29,10 @@ void AddUnixFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info) {
 
 void AddConfigFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info) {
   app.add_option("--config", flags.config_path,
-                 "config file; this build reads [servers." + std::string(info.section) +
-                     "] listen and " + (info.unix_socket_from_config ? "unix_socket and " : "") +
-                     "[log] level from it");
+                 "config file (TOML): [storage], [s3], [cache], [servers." +
+                     std::string(info.section) + "] listen" +
+                     (info.unix_socket_from_config ? " and unix_socket" : "") +
+                     ", [log] level; flags override it");
 }
 
 void AddLogLevelFlag(CLI::App& app, CommonFlags& flags) {
@@ -41,7 +42,8 @@ void AddLogLevelFlag(CLI::App& app, CommonFlags& flags) {
 Status ApplyConfig(CommonFlags& flags, const ProgramInfo& info) {
   std::string level_name = "info";
   if (!flags.config_path.empty()) {
-    ZEROFS_ASSIGN_OR_RETURN(Config config, LoadConfigFile(flags.config_path));
+    ZEROFS_ASSIGN_OR_RETURN(flags.config, LoadConfigFile(flags.config_path));
+    const Config& config = flags.config;
     const ServerConfig& section = config.*info.config;
     if (flags.listen.empty()) flags.listen = section.listen;
     if (info.unix_socket_from_config && flags.unix_sockets.empty() &&
@@ -49,7 +51,7 @@ Status ApplyConfig(CommonFlags& flags, const ProgramInfo& info) {
       flags.unix_sockets.push_back(section.unix_socket);
     }
     if (!config.log.level.empty()) level_name = config.log.level;
-    if (!config.storage.url.empty()) {
+    if (!config.storage.url.empty() && !info.storage_note.empty()) {
       std::fprintf(stderr, "%.*s: note: %.*s\n", static_cast<int>(info.program.size()),
                    info.program.data(), static_cast<int>(info.storage_note.size()),
                    info.storage_note.data());

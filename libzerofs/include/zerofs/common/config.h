@@ -98,6 +98,10 @@ Result<std::string> ExpandEnv(std::string_view value, std::string_view key,
 // Parses TOML text; `origin` names the file in error messages.
 Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
                            EnvLookup env = ProcessEnv);
+// Reads a password file (one line; the trailing newline is dropped). InvalidArgument if it
+// is empty, the errno of the failure if it cannot be read.
+Status ReadPasswordFile(const std::string& path, Secret* out);
+
 Result<Config> LoadConfigFile(const std::filesystem::path& path, EnvLookup env = ProcessEnv);
 
 }  // namespace zerofs

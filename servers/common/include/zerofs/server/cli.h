@@ -35,6 +35,7 @@ struct CommonFlags {
   std::vector<std::string> unix_sockets;
   std::string config_path;
   std::string log_level;
+  Config config;  // the file's settings after ApplyConfig (the defaults without --config)
 };
 
 void AddListenFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info);
@@ -42,8 +43,9 @@ void AddUnixFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info);
 void AddConfigFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info);
 void AddLogLevelFlag(CLI::App& app, CommonFlags& flags);
 
-// Loads --config, if given: its [servers.<section>] fills the addresses the flags left
-// empty, and its [log] level applies unless --log-level was given. Sets the log level.
+// Loads --config, if given, into `flags.config`: its [servers.<section>] fills the
+// addresses the flags left empty, and its [log] level applies unless --log-level was given.
+// Sets the log level.
 Status ApplyConfig(CommonFlags& flags, const ProgramInfo& info);
 
 // Falls back to the default address when nothing is to be listened on, and checks every

@@ -1,0 +1,69 @@
+// Opening the volume a server serves: the --url, --password-file, --cache-dir,
+// --read-only and --checkpoint flags, merged with the config file's [storage] and [cache],
+// and the engine::Volume + vfs::Filesystem pair they open.
+//
+// The password never comes from the command line: from [storage] password / password_file
+// in the config, else --password-file, else the ZEROFS_PASSWORD environment variable.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "zerofs/common/config.h"
+#include "zerofs/common/result.h"
+#include "zerofs/engine/volume.h"
+#include "zerofs/vfs/filesystem.h"
+
+namespace zerofs::server {
+
+// The flags' values (each overrides the config file's setting when given).
+struct VolumeFlags {
+  std::string url;            // [storage] url
+  std::string password_file;  // [storage] password_file
+  std::string cache_dir;      // [cache] dir
+  bool read_only = false;     // open as a read replica: no fencing, writes fail with EROFS
+  std::string checkpoint;     // serve this named checkpoint (read-only)
+};
+
+void AddVolumeFlags(CLI::App& app, VolumeFlags& flags);
+
+// The settings OpenServedVolume uses: `config` with the flags applied and the password
+// resolved. InvalidArgument naming what is missing (no URL, no password).
+Result<Config> ResolveVolumeConfig(const VolumeFlags& flags, Config config);
+
+// An open volume and the filesystem on it.
+class ServedVolume {
+ public:
+  ServedVolume(std::shared_ptr<engine::Volume> volume, std::shared_ptr<vfs::Filesystem> fs,
+               std::string url);
+  ~ServedVolume();
+  ServedVolume(const ServedVolume&) = delete;
+  ServedVolume& operator=(const ServedVolume&) = delete;
+
+  engine::Volume& volume() { return *volume_; }
+  const std::shared_ptr<engine::Volume>& volume_ptr() const { return volume_; }
+  const std::shared_ptr<vfs::Filesystem>& filesystem() const { return fs_; }
+  const std::string& url() const { return url_; }
+  bool read_only() const { return volume_->read_only(); }
+
+  // Makes everything durable and closes the volume. Call after the servers using the
+  // filesystem have stopped; the destructor calls it if nobody did.
+  Status Close();
+
+ private:
+  std::shared_ptr<engine::Volume> volume_;
+  std::shared_ptr<vfs::Filesystem> fs_;
+  std::string url_;
+  bool closed_ = false;
+};
+
+// Opens the store named by the resolved config, the volume (writer unless read-only or a
+// checkpoint) and its filesystem. `program` prefixes log lines. Errors name the URL:
+// kNotFound (no volume there: run `zerofs init`), kPermissionDenied (wrong password).
+Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
+                                                       const Config& config,
+                                                       std::string_view program);
+
+}  // namespace zerofs::server
