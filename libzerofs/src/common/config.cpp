@@ -214,6 +214,12 @@ void ReadServer(TableReader& root, std::string_view name, bool with_socket, Serv
   r.Bool("enabled", &out->enabled);
   r.StringList("listen", &out->listen);
   if (with_socket) r.String("unix_socket", &out->unix_socket);
+  if (name == "nfs") {
+    r.String("commit", &out->commit);
+    if (out->commit != "durable" && out->commit != "relaxed") {
+      r.Fail("commit", "must be \"durable\" or \"relaxed\", not '" + out->commit + "'");
+    }
+  }
   r.RejectUnknown();
 }
 
@@ -296,9 +302,22 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     r.String("listen", &cfg.metrics_listen);
     r.RejectUnknown();
   }
+  if (const toml::table* t = top.Table("gc")) {
+    TableReader r(*t, "gc", origin, env, &error);
+    r.Bool("background", &cfg.gc.background);
+    r.Unsigned<std::uint64_t>("interval_s", &cfg.gc.interval_s, 1, 86400 * 7);
+    r.Unsigned<std::uint64_t>("rewrite_mb_per_round", &cfg.gc.rewrite_mb_per_round, 1, 1ULL << 20);
+    r.Unsigned<std::uint32_t>("deletes_per_round", &cfg.gc.deletes_per_round, 1, 1000000);
+    r.Unsigned<std::uint32_t>("compact_below_live_percent", &cfg.gc.compact_below_live_percent, 0,
+                              100);
+    r.Unsigned<std::uint64_t>("small_segment_mb", &cfg.gc.small_segment_mb, 0, 1ULL << 12);
+    r.Unsigned<std::uint64_t>("deletion_grace_s", &cfg.gc.deletion_grace_s, 0, 86400 * 7);
+    r.RejectUnknown();
+  }
   if (const toml::table* t = top.Table("log")) {
     TableReader r(*t, "log", origin, env, &error);
     r.String("level", &cfg.log.level);
+    r.String("file", &cfg.log.file);
     r.RejectUnknown();
   }
   top.RejectUnknown();

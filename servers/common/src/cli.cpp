@@ -3,7 +3,9 @@
 
 #include <pthread.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <mutex>
 
 #include "zerofs/common/log.h"
 #include "zerofs/common/result.h"
@@ -37,6 +39,8 @@ void AddConfigFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info) {
 
 void AddLogLevelFlag(CLI::App& app, CommonFlags& flags) {
   app.add_option("--log-level", flags.log_level, "debug, info, warn, error or off (default info)");
+  app.add_option("--log-file", flags.log_file,
+                 "append the log to FILE instead of stderr (reopened on SIGHUP); or [log] file");
 }
 
 Status ApplyConfig(CommonFlags& flags, const ProgramInfo& info) {
@@ -58,6 +62,8 @@ Status ApplyConfig(CommonFlags& flags, const ProgramInfo& info) {
     }
   }
   if (!flags.log_level.empty()) level_name = flags.log_level;
+  std::string log_file = flags.log_file.empty() ? flags.config.log.file : flags.log_file;
+  if (!log_file.empty()) ZEROFS_RETURN_IF_ERROR(OpenLogFile(log_file));
   ZEROFS_ASSIGN_OR_RETURN(log::Level level, log::ParseLevel(level_name));
   log::SetLevel(level);
   return Status::Ok();
@@ -79,18 +85,82 @@ int Fail(const ProgramInfo& info, std::string_view message) {
   return 2;
 }
 
+namespace {
+
+// The log file and its path, for the sink and for reopening on SIGHUP.
+struct LogFile {
+  std::mutex mu;
+  std::string path;
+  std::FILE* file = nullptr;
+};
+
+LogFile& TheLogFile() {
+  static LogFile* log_file = new LogFile;  // lives as long as the process (the sink uses it)
+  return *log_file;
+}
+
+}  // namespace
+
+Status OpenLogFile(const std::string& path) {
+  LogFile& lf = TheLogFile();
+  std::FILE* file = std::fopen(path.c_str(), "ae");
+  if (file == nullptr) return Status::FromErrno(errno, "cannot open log file " + path);
+  {
+    std::lock_guard<std::mutex> lock(lf.mu);
+    if (lf.file != nullptr) std::fclose(lf.file);
+    lf.file = file;
+    lf.path = path;
+  }
+  log::SetSink([&lf](log::Level, std::string_view line) {
+    std::lock_guard<std::mutex> lock(lf.mu);
+    if (lf.file == nullptr) return;
+    std::fwrite(line.data(), 1, line.size(), lf.file);
+    std::fputc('\n', lf.file);
+    std::fflush(lf.file);
+  });
+  return Status::Ok();
+}
+
+Status ReopenLogFile() {
+  LogFile& lf = TheLogFile();
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(lf.mu);
+    path = lf.path;
+  }
+  if (path.empty()) return Status::Ok();  // logging to stderr: nothing to reopen
+  std::FILE* file = std::fopen(path.c_str(), "ae");
+  if (file == nullptr) return Status::FromErrno(errno, "cannot reopen log file " + path);
+  std::lock_guard<std::mutex> lock(lf.mu);
+  if (lf.file != nullptr) std::fclose(lf.file);
+  lf.file = file;
+  return Status::Ok();
+}
+
 TerminationSignals::TerminationSignals() {
   sigemptyset(&signals_);
   sigaddset(&signals_, SIGINT);
   sigaddset(&signals_, SIGTERM);
+  sigaddset(&signals_, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
 
 const char* TerminationSignals::Wait() {
-  int received = 0;
-  sigwait(&signals_, &received);
-  return received == SIGINT ? "SIGINT" : "SIGTERM";
+  for (;;) {
+    int received = 0;
+    sigwait(&signals_, &received);
+    if (received == SIGHUP) {
+      Status reopened = ReopenLogFile();
+      if (reopened.ok()) {
+        ZEROFS_LOG(kInfo) << "SIGHUP: log file reopened";
+      } else {
+        std::fprintf(stderr, "%s\n", reopened.message().c_str());
+      }
+      continue;
+    }
+    return received == SIGINT ? "SIGINT" : "SIGTERM";
+  }
 }
 
 }  // namespace zerofs::server

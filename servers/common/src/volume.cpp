@@ -60,8 +60,12 @@ Result<Config> ResolveVolumeConfig(const VolumeFlags& flags, Config config) {
 }
 
 ServedVolume::ServedVolume(std::shared_ptr<engine::Volume> volume,
-                           std::shared_ptr<vfs::Filesystem> fs, std::string url)
-    : volume_(std::move(volume)), fs_(std::move(fs)), url_(std::move(url)) {}
+                           std::shared_ptr<vfs::Filesystem> fs, std::string url,
+                           std::shared_ptr<objstore::MeteredStore> meter)
+    : volume_(std::move(volume)),
+      fs_(std::move(fs)),
+      url_(std::move(url)),
+      meter_(std::move(meter)) {}
 
 ServedVolume::~ServedVolume() {
   Status closed = Close();
@@ -90,8 +94,9 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
   auto store = objstore::Open(url, resolved.s3);
   if (!store.ok()) return store.status().WithContext("opening " + Quoted(url));
 
+  auto meter = std::make_shared<objstore::MeteredStore>(std::move(*store));
   engine::VolumeOptions options;
-  options.store = std::move(*store);
+  options.store = meter;
   options.password = resolved.storage.password;
   options.cache_dir = resolved.cache.dir;
   options.mode = (flags.read_only || !flags.checkpoint.empty()) ? engine::OpenMode::kReadOnly
@@ -135,7 +140,8 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
                     << (shared_volume->read_only() ? " (read-only)" : "") << ", epoch "
                     << stats.writer_epoch << ", " << stats.replayed_segments
                     << " segments replayed";
-  return std::make_unique<ServedVolume>(std::move(shared_volume), std::move(shared_fs), url);
+  return std::make_unique<ServedVolume>(std::move(shared_volume), std::move(shared_fs), url,
+                                        std::move(meter));
 }
 
 }  // namespace zerofs::server

@@ -68,10 +68,25 @@ struct ServerConfig {
   bool enabled = false;           // true when the table is present in the file
   std::vector<std::string> listen;
   std::string unix_socket;        // 9P and NBD
+  // [servers.nfs] only: "durable" (COMMIT and stable WRITEs reply once the data is in the
+  // bucket) or "relaxed" (they reply at once; a crash can lose acknowledged writes).
+  std::string commit = "durable";
+};
+
+// [gc]: space reclamation on the writer (docs/configuration.md, docs/engine.md "Space").
+struct GcConfig {
+  bool background = true;                    // collect in the background
+  std::uint64_t interval_s = 60;             // between background rounds
+  std::uint64_t rewrite_mb_per_round = 64;   // compaction budget of one round
+  std::uint32_t deletes_per_round = 1000;    // segment objects deleted per round
+  std::uint32_t compact_below_live_percent = 50;  // compact segments less live than this
+  std::uint64_t small_segment_mb = 4;        // merge segments smaller than this
+  std::uint64_t deletion_grace_s = 60;       // read replicas' time to move on
 };
 
 struct LogConfig {
   std::string level = "info";
+  std::string file;               // empty: stderr; a file is reopened on SIGHUP
 };
 
 struct Config {
@@ -85,6 +100,7 @@ struct Config {
   std::string control_socket;
   std::string metrics_listen;
   LogConfig log;
+  GcConfig gc;
 };
 
 // Environment lookup used by ${NAME} substitution; injectable for tests.

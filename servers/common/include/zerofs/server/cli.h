@@ -35,12 +35,14 @@ struct CommonFlags {
   std::vector<std::string> unix_sockets;
   std::string config_path;
   std::string log_level;
+  std::string log_file;
   Config config;  // the file's settings after ApplyConfig (the defaults without --config)
 };
 
 void AddListenFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info);
 void AddUnixFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info);
 void AddConfigFlag(CLI::App& app, CommonFlags& flags, const ProgramInfo& info);
+// --log-level and --log-file.
 void AddLogLevelFlag(CLI::App& app, CommonFlags& flags);
 
 // Loads --config, if given, into `flags.config`: its [servers.<section>] fills the
@@ -55,12 +57,17 @@ Status FinishListen(CommonFlags& flags, const ProgramInfo& info);
 // Prints "<program>: <message>" to stderr and returns the exit code for bad usage (2).
 int Fail(const ProgramInfo& info, std::string_view message);
 
-// Blocks SIGINT and SIGTERM in the calling thread, so that every thread started afterwards
-// inherits the mask and the signals reach Wait(); ignores SIGPIPE.
+// Sends the log to `path` (appending) instead of stderr.
+Status OpenLogFile(const std::string& path);
+// Reopens the log file (after logrotate moved it); nothing when logging to stderr.
+Status ReopenLogFile();
+
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread, so that every thread started
+// afterwards inherits the mask and the signals reach Wait(); ignores SIGPIPE.
 class TerminationSignals {
  public:
   TerminationSignals();
-  // Blocks until SIGINT or SIGTERM arrives; returns its name.
+  // Blocks until SIGINT or SIGTERM arrives; returns its name. SIGHUP reopens the log file.
   const char* Wait();
 
  private:

@@ -14,6 +14,7 @@
 #include "zerofs/common/config.h"
 #include "zerofs/common/result.h"
 #include "zerofs/engine/volume.h"
+#include "zerofs/objstore/metered_store.h"
 #include "zerofs/vfs/filesystem.h"
 
 namespace zerofs::server {
@@ -37,7 +38,7 @@ Result<Config> ResolveVolumeConfig(const VolumeFlags& flags, Config config);
 class ServedVolume {
  public:
   ServedVolume(std::shared_ptr<engine::Volume> volume, std::shared_ptr<vfs::Filesystem> fs,
-               std::string url);
+               std::string url, std::shared_ptr<objstore::MeteredStore> meter);
   ~ServedVolume();
   ServedVolume(const ServedVolume&) = delete;
   ServedVolume& operator=(const ServedVolume&) = delete;
@@ -47,6 +48,8 @@ class ServedVolume {
   const std::shared_ptr<vfs::Filesystem>& filesystem() const { return fs_; }
   const std::string& url() const { return url_; }
   bool read_only() const { return volume_->read_only(); }
+  // Counts every request the volume makes to the bucket (for stats and metrics).
+  objstore::MeterSnapshot store_requests() const { return meter_->Snapshot(); }
 
   // Makes everything durable and closes the volume. Call after the servers using the
   // filesystem have stopped; the destructor calls it if nobody did.
@@ -56,6 +59,7 @@ class ServedVolume {
   std::shared_ptr<engine::Volume> volume_;
   std::shared_ptr<vfs::Filesystem> fs_;
   std::string url_;
+  std::shared_ptr<objstore::MeteredStore> meter_;
   bool closed_ = false;
 };
 

@@ -1,0 +1,100 @@
+// Services over a served volume: the control socket's flush and stats, and the metrics.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+
+#include "../../unit/engine/engine_test_support.h"
+#include "zerofs/objstore/memory_store.h"
+#include "zerofs/objstore/open.h"
+#include "zerofs/server/services.h"
+#include "zerofs/server/volume.h"
+
+namespace {
+
+using nlohmann::json;
+using zerofs::Config;
+using zerofs::StatusCode;
+using zerofs::server::CallControl;
+using zerofs::server::OpenServedVolume;
+using zerofs::server::ServiceFlags;
+using zerofs::server::Services;
+using zerofs::server::VolumeFlags;
+
+Config MemoryConfig(const std::string& name) {
+  Config config;
+  config.storage.url = "memory://" + name;
+  config.storage.password = zerofs::testing::TestPassword();
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("services: flush and stats through the control socket; metrics count requests") {
+  const std::string name = "services-test-" + std::to_string(::getpid());
+  auto store = zerofs::objstore::Open("memory://" + name);
+  REQUIRE(store.ok());
+  zerofs::testing::InitVolume(**store);
+
+  auto served = OpenServedVolume(VolumeFlags{}, MemoryConfig(name), "test");
+  REQUIRE(served.ok());
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("zerofs-services-test-" + std::to_string(::getpid()));
+  ServiceFlags flags;
+  flags.control_socket = (dir / "control.sock").string();
+  flags.metrics_listen = "127.0.0.1:0";
+  Services services(flags, Config{}, /*default_control=*/false);
+  services.AddVolume(**served);
+  services.AddProtocol("test", [] {
+    zerofs::server::ProtocolCounters c;
+    c.requests = 7;
+    return c;
+  });
+  REQUIRE(services.Start().ok());
+
+  // A change, then flush: it is durable.
+  auto& fs = *(*served)->filesystem();
+  auto made = fs.Mkdir(zerofs::vfs::Credentials::Root(), zerofs::vfs::kRootIno, "d", 0755);
+  REQUIRE(made.ok());
+  auto flushed = CallControl(flags.control_socket, "flush", json::object());
+  REQUIRE(flushed.ok());
+  const auto stats_after = (*served)->volume().stats();
+  CHECK(stats_after.durable_seq + 1 >= stats_after.committed_seq);
+
+  auto stats = CallControl(flags.control_socket, "stats", json::object());
+  REQUIRE(stats.ok());
+  CHECK((*stats)["volume"]["url"] == "memory://" + name);
+  CHECK((*stats)["volume"]["store"]["put_requests"].get<std::uint64_t>() > 0);
+  CHECK((*stats)["protocols"]["test"]["requests"] == 7);
+
+  const std::string text = services.metrics().Render();
+  CHECK(text.find("zerofs_store_requests_total{op=\"put\"}") != std::string::npos);
+  CHECK(text.find("zerofs_protocol_requests_total{protocol=\"test\"} 7") != std::string::npos);
+
+  services.Stop();
+  REQUIRE((*served)->Close().ok());
+}
+
+TEST_CASE("services: opening a volume names what is wrong") {
+  VolumeFlags flags;
+  Config none;
+  auto no_url = OpenServedVolume(flags, none, "test");
+  CHECK(no_url.status().code() == StatusCode::kInvalidArgument);
+  CHECK(no_url.status().message().find("--url") != std::string::npos);
+
+  Config empty = MemoryConfig("services-test-empty-" + std::to_string(::getpid()));
+  auto missing = OpenServedVolume(flags, empty, "test");
+  CHECK(missing.status().code() == StatusCode::kNotFound);
+  CHECK(missing.status().message().find("zerofs init") != std::string::npos);
+
+  const std::string name = "services-test-pw-" + std::to_string(::getpid());
+  auto store = zerofs::objstore::Open("memory://" + name);
+  REQUIRE(store.ok());
+  zerofs::testing::InitVolume(**store);
+  Config wrong = MemoryConfig(name);
+  wrong.storage.password = zerofs::Secret("not the password");
+  auto denied = OpenServedVolume(flags, wrong, "test");
+  CHECK(denied.status().code() == StatusCode::kPermissionDenied);
+}
