@@ -31,6 +31,9 @@ void AddVolumeFlags(CLI::App& app, VolumeFlags& flags) {
                "serve a read replica: no fencing of the writer, writes fail with EROFS");
   app.add_option("--checkpoint", flags.checkpoint,
                  "serve the named checkpoint, read-only");
+  app.add_flag("--takeover", flags.takeover,
+               "open as the writer even while another live process serves the volume (that "
+               "one is fenced and stops acknowledging writes)");
 }
 
 Result<Config> ResolveVolumeConfig(const VolumeFlags& flags, Config config) {
@@ -61,11 +64,13 @@ Result<Config> ResolveVolumeConfig(const VolumeFlags& flags, Config config) {
 
 ServedVolume::ServedVolume(std::shared_ptr<engine::Volume> volume,
                            std::shared_ptr<vfs::Filesystem> fs, std::string url,
-                           std::shared_ptr<objstore::MeteredStore> meter)
+                           std::shared_ptr<objstore::MeteredStore> meter,
+                           std::unique_ptr<WriterLease> lease)
     : volume_(std::move(volume)),
       fs_(std::move(fs)),
       url_(std::move(url)),
-      meter_(std::move(meter)) {}
+      meter_(std::move(meter)),
+      lease_(std::move(lease)) {}
 
 ServedVolume::~ServedVolume() {
   Status closed = Close();
@@ -82,6 +87,8 @@ Status ServedVolume::Close() {
   // The filesystem goes before the volume it lives on (filesystem.h).
   fs_.reset();
   Status closed = volume_->Close();
+  // Only once the volume is closed may another writer take over.
+  if (lease_ != nullptr) lease_->Release();
   if (!synced.ok()) return synced;
   return closed;
 }
@@ -95,12 +102,21 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
   if (!store.ok()) return store.status().WithContext("opening " + Quoted(url));
 
   auto meter = std::make_shared<objstore::MeteredStore>(std::move(*store));
+  const bool writer = !flags.read_only && flags.checkpoint.empty();
+  std::unique_ptr<WriterLease> lease;
+  if (writer) {
+    LeaseOptions lease_options;
+    lease_options.program = std::string(program);
+    lease_options.takeover = flags.takeover;
+    auto acquired = WriterLease::Acquire(meter, std::move(lease_options));
+    if (!acquired.ok()) return acquired.status().WithContext(Quoted(url));
+    lease = std::move(*acquired);
+  }
   engine::VolumeOptions options;
   options.store = meter;
   options.password = resolved.storage.password;
   options.cache_dir = resolved.cache.dir;
-  options.mode = (flags.read_only || !flags.checkpoint.empty()) ? engine::OpenMode::kReadOnly
-                                                                 : engine::OpenMode::kWrite;
+  options.mode = writer ? engine::OpenMode::kWrite : engine::OpenMode::kReadOnly;
   if (!flags.checkpoint.empty()) {
     return Status::NotSupported("--checkpoint: this build cannot open checkpoints yet");
   }
@@ -141,7 +157,7 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
                     << stats.writer_epoch << ", " << stats.replayed_segments
                     << " segments replayed";
   return std::make_unique<ServedVolume>(std::move(shared_volume), std::move(shared_fs), url,
-                                        std::move(meter));
+                                        std::move(meter), std::move(lease));
 }
 
 }  // namespace zerofs::server

@@ -98,3 +98,28 @@ TEST_CASE("services: opening a volume names what is wrong") {
   auto denied = OpenServedVolume(flags, wrong, "test");
   CHECK(denied.status().code() == StatusCode::kPermissionDenied);
 }
+
+TEST_CASE("services: a second writer is refused while the first serves; readers are not") {
+  const std::string name = "services-test-lease-" + std::to_string(::getpid());
+  auto store = zerofs::objstore::Open("memory://" + name);
+  REQUIRE(store.ok());
+  zerofs::testing::InitVolume(**store);
+  auto first = OpenServedVolume(VolumeFlags{}, MemoryConfig(name), "first");
+  REQUIRE(first.ok());
+  auto second = OpenServedVolume(VolumeFlags{}, MemoryConfig(name), "second");
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == StatusCode::kUnavailable);
+  CHECK(second.status().message().find("volume in use by first") != std::string::npos);
+  // A replica sees what is in the bucket: the root directory once the writer flushed it.
+  REQUIRE((*first)->filesystem()->SyncAll().ok());
+  VolumeFlags reader;
+  reader.read_only = true;
+  auto replica = OpenServedVolume(reader, MemoryConfig(name), "reader");
+  INFO(replica.status().ToString());
+  REQUIRE(replica.ok());
+  REQUIRE((*replica)->Close().ok());
+  REQUIRE((*first)->Close().ok());
+  auto third = OpenServedVolume(VolumeFlags{}, MemoryConfig(name), "third");
+  REQUIRE(third.ok());
+  REQUIRE((*third)->Close().ok());
+}

@@ -15,6 +15,7 @@
 #include "zerofs/common/result.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/objstore/metered_store.h"
+#include "zerofs/server/lease.h"
 #include "zerofs/vfs/filesystem.h"
 
 namespace zerofs::server {
@@ -26,6 +27,7 @@ struct VolumeFlags {
   std::string cache_dir;      // [cache] dir
   bool read_only = false;     // open as a read replica: no fencing, writes fail with EROFS
   std::string checkpoint;     // serve this named checkpoint (read-only)
+  bool takeover = false;      // open as the writer even while another process holds the lease
 };
 
 void AddVolumeFlags(CLI::App& app, VolumeFlags& flags);
@@ -38,7 +40,8 @@ Result<Config> ResolveVolumeConfig(const VolumeFlags& flags, Config config);
 class ServedVolume {
  public:
   ServedVolume(std::shared_ptr<engine::Volume> volume, std::shared_ptr<vfs::Filesystem> fs,
-               std::string url, std::shared_ptr<objstore::MeteredStore> meter);
+               std::string url, std::shared_ptr<objstore::MeteredStore> meter,
+               std::unique_ptr<WriterLease> lease = nullptr);
   ~ServedVolume();
   ServedVolume(const ServedVolume&) = delete;
   ServedVolume& operator=(const ServedVolume&) = delete;
@@ -60,12 +63,16 @@ class ServedVolume {
   std::shared_ptr<vfs::Filesystem> fs_;
   std::string url_;
   std::shared_ptr<objstore::MeteredStore> meter_;
+  std::unique_ptr<WriterLease> lease_;  // writers only; released after the volume closes
   bool closed_ = false;
 };
 
 // Opens the store named by the resolved config, the volume (writer unless read-only or a
-// checkpoint) and its filesystem. `program` prefixes log lines. Errors name the URL:
-// kNotFound (no volume there: run `zerofs init`), kPermissionDenied (wrong password).
+// checkpoint) and its filesystem. A writer first takes the writer lease (lease.h), so it
+// refuses with kUnavailable "volume in use by ..." rather than fence a live server, unless
+// `flags.takeover`. `program` prefixes log lines and names the lease holder. Errors name
+// the URL: kNotFound (no volume there: run `zerofs init`), kPermissionDenied (wrong
+// password).
 Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
                                                        const Config& config,
                                                        std::string_view program);
