@@ -60,7 +60,10 @@ Result<std::vector<DirEntry>> FilesystemImpl::ReadDir(HandleId handle, std::uint
   ZEROFS_ASSIGN_OR_RETURN(Handle h, GetHandle(handle));
   if (!h.directory) return Error(ENOTDIR, "readdir of a handle that is not a directory");
   std::shared_lock ns(ns_mu_);
-  ZEROFS_ASSIGN_OR_RETURN(InodeRecord dir, LoadDir(h.ino));
+  ZEROFS_ASSIGN_OR_RETURN(InodeRecord dir, LoadInode(h.ino));
+  // A directory removed while open lists nothing, not even "." and "..", as on Linux.
+  if (dir.nlink == 0) return std::vector<DirEntry>();
+  ZEROFS_ASSIGN_OR_RETURN(dir, LoadDir(h.ino));
   return ReadDirLocked(dir, cookie, max_entries);
 }
 

@@ -17,6 +17,13 @@ std::int64_t DataBytes(const InodeRecord& rec) {
   return rec.type() == FileType::kRegular ? static_cast<std::int64_t>(rec.size) : 0;
 }
 
+// What reclaiming an orphan takes off the inode count: a directory removed while open left
+// the count at rmdir (statfs shows it gone, as Linux does); a file is counted until its
+// last release.
+std::int64_t OrphanInodes(const InodeRecord& rec) {
+  return rec.type() == FileType::kDirectory ? 0 : -1;
+}
+
 }  // namespace
 
 Status FilesystemImpl::DropLink(engine::Transaction& txn, InodeRecord& rec, CounterDelta& delta,
@@ -92,6 +99,21 @@ Status FilesystemImpl::Rmdir(const Credentials& cred, Ino parent, std::string_vi
   engine::Transaction txn;
   RemoveEntry(txn, parent, name, *entry);
   PutInode(txn, dir);
+  bool open = false;
+  {
+    std::lock_guard lock(handles_mu_);
+    auto it = open_counts_.find(rec.ino);
+    open = it != open_counts_.end() && it->second > 0;
+    if (open) orphans_.insert(rec.ino);
+  }
+  if (open) {
+    // Its handles still stat it (nlink 0) and list nothing; the last Release deletes it.
+    rec.nlink = 0;
+    rec.ctime = now;
+    PutInode(txn, rec);
+    txn.Put(OrphanKey(rec.ino), {});
+    return Commit(txn, {0, -1}, {dir.ino, rec.ino});
+  }
   ZEROFS_RETURN_IF_ERROR(DeleteInode(txn, rec));
   return Commit(txn, {0, -1}, {dir.ino, rec.ino});
 }
@@ -111,7 +133,7 @@ Status FilesystemImpl::ReclaimOrphan(Ino ino) {
   engine::Transaction txn;
   ZEROFS_RETURN_IF_ERROR(DeleteInode(txn, *rec));
   txn.Delete(OrphanKey(ino));
-  return Commit(txn, {-DataBytes(*rec), -1}, {ino});
+  return Commit(txn, {-DataBytes(*rec), OrphanInodes(*rec)}, {ino});
 }
 
 Status FilesystemImpl::ReclaimOrphansAtOpen() {
@@ -131,7 +153,7 @@ Status FilesystemImpl::ReclaimOrphansAtOpen() {
       ZEROFS_ASSIGN_OR_RETURN(InodeRecord rec, index::DecodeInodeRecord(*value));
       if (rec.nlink == 0) {
         ZEROFS_RETURN_IF_ERROR(DeleteInode(txn, rec));
-        delta = {-DataBytes(rec), -1};
+        delta = {-DataBytes(rec), OrphanInodes(rec)};
       }
     }
     ZEROFS_RETURN_IF_ERROR(Commit(txn, delta, {ino}));

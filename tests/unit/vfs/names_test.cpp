@@ -157,6 +157,39 @@ TEST_CASE("mkdir and rmdir keep directory link counts") {
   CHECK(fs.StatFilesystem()->inodes == 1);
 }
 
+TEST_CASE("a directory removed while open stays stat-able, empty and closed to new names") {
+  VfsFixture f;
+  auto& fs = f.fs();
+  const vfs::Attr d = MustMkdir(fs, kRoot, kRootIno, "d");
+  auto handle = fs.Open(kRoot, d.ino, 0);
+  REQUIRE_OK(handle);
+  REQUIRE_OK(fs.Rmdir(kRoot, kRootIno, "d"));
+  auto st = fs.GetAttr(d.ino);
+  REQUIRE_OK(st);
+  CHECK(st->nlink == 0);
+  CHECK(fs.ReadDir(*handle, 0, 100)->empty());
+  CHECK_ERRNO(fs.Create(kRoot, d.ino, "x", 0644, 0, false), ENOENT);
+  CHECK_ERRNO(fs.Mkdir(kRoot, d.ino, "x", 0755), ENOENT);
+  CHECK_ERRNO(fs.Lookup(kRoot, kRootIno, "d"), ENOENT);
+  CHECK(fs.GetAttr(kRootIno)->nlink == 2);
+  // The last release deletes it; a reopen of the volume would too.
+  REQUIRE_OK(fs.Release(*handle));
+  CHECK_ERRNO(fs.GetAttr(d.ino), ESTALE);
+  CHECK(fs.StatFilesystem()->inodes == 1);
+}
+
+TEST_CASE("a directory removed while open is reclaimed at the next open after a crash") {
+  VfsFixture f;
+  const vfs::Attr d = MustMkdir(f.fs(), kRoot, kRootIno, "d");
+  auto handle = f.fs().Open(kRoot, d.ino, 0);
+  REQUIRE_OK(handle);
+  REQUIRE_OK(f.fs().Rmdir(kRoot, kRootIno, "d"));
+  REQUIRE_OK(f.fs().SyncAll());
+  f.Reopen();
+  CHECK_ERRNO(f.fs().GetAttr(d.ino), ESTALE);
+  CHECK(f.fs().StatFilesystem()->inodes == 1);
+}
+
 TEST_CASE("search and write permission on directories, EEXIST before EACCES") {
   VfsFixture f;
   auto& fs = f.fs();
