@@ -1,33 +1,46 @@
-// zerofs-9p: serves a filesystem over 9P2000.L.
+// zerofs-9p: serves a ZeroFS volume over 9P2000.L.
 //
-// This build serves an in-memory tree (MemoryHandler); serving a volume comes with the
-// filesystem layer. The server runs until SIGINT or SIGTERM, then answers the requests it
-// has read and exits.
+// Opens the volume named by --url / [storage] (or a fresh in-memory one with --ephemeral),
+// serves its filesystem through VfsHandler until SIGINT or SIGTERM, then lets every
+// connection answer the requests it has read, makes everything durable and closes the
+// volume.
 #include <CLI/CLI.hpp>
+#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "zerofs/common/log.h"
-#include "zerofs/ninep/memory_handler.h"
+#include "zerofs/crypto/random.h"
+#include "zerofs/crypto/volume_key.h"
 #include "zerofs/ninep/server.h"
+#include "zerofs/ninep/vfs_handler.h"
+#include "zerofs/objstore/memory_store.h"
 #include "zerofs/server/cli.h"
+#include "zerofs/server/volume.h"
 
 namespace {
 
 constexpr const char* kDescription =
-    "zerofs-9p: serves a filesystem over 9P2000.L (the Linux v9fs dialect) on TCP and Unix\n"
-    "sockets: negotiated msize, pipelined requests answered in completion order, Tflush.\n"
+    "zerofs-9p: serves a ZeroFS volume over 9P2000.L (the Linux v9fs dialect) on TCP and\n"
+    "Unix sockets: negotiated msize, pipelined requests answered in completion order,\n"
+    "Tflush, POSIX byte-range locks (Tlock/Tgetlock), xattrs, honest fsync (Tfsync replies\n"
+    "once the file's changes are in the bucket).\n"
     "\n"
-    "This build serves an IN-MEMORY tree only: an empty directory that clients can fill\n"
-    "with directories, files and symlinks, which vanishes when the server exits. It does\n"
-    "not read or write a volume ([storage] is ignored); that comes with the filesystem\n"
-    "layer.\n"
+    "Users: Tattach's n_uname is the uid (mount with access=user and the kernel attaches\n"
+    "once per local uid). 9P carries no groups: the primary and supplementary groups of a\n"
+    "uid are looked up in this machine's user database (a uid unknown here gets gid = uid\n"
+    "and no supplementary groups); files are created with the gid the client sends.\n"
+    "The attach name (mount option aname=) may name a directory of the volume to serve.\n"
+    "\n"
+    "The password comes from [storage] password / password_file, --password-file, or the\n"
+    "ZEROFS_PASSWORD environment variable; never from the command line.\n"
     "\n"
     "Example:\n"
-    "  zerofs-9p --listen 127.0.0.1:5564\n"
-    "  mount -t 9p -o trans=tcp,port=5564,version=9p2000.L 127.0.0.1 /mnt";
+    "  zerofs init --config zerofs.toml && zerofs-9p --config zerofs.toml\n"
+    "  ZEROFS_PASSWORD=... zerofs-9p --url file:///srv/bucket --listen 127.0.0.1:5564\n"
+    "  mount -t 9p -o trans=tcp,port=5564,version=9p2000.L,access=user 127.0.0.1 /mnt";
 
 const zerofs::server::ProgramInfo kProgram = {
     .program = "zerofs-9p",
@@ -35,11 +48,68 @@ const zerofs::server::ProgramInfo kProgram = {
     .config = &zerofs::Config::ninep,
     .default_listen = zerofs::ninep::kDefaultListen,
     .unix_socket_from_config = true,
-    .storage_note = "[storage] is not used; this build serves an in-memory tree only",
+    .storage_note = "",
 };
 
 int Fail(std::string_view message) {
   return zerofs::server::Fail(kProgram, message);
+}
+
+// What main serves: a volume opened from the flags, or an ephemeral one in memory.
+struct Served {
+  std::unique_ptr<zerofs::server::ServedVolume> volume;  // null when ephemeral
+  std::shared_ptr<zerofs::engine::Volume> ephemeral_volume;
+  std::shared_ptr<zerofs::vfs::Filesystem> fs;
+  std::string url;
+
+  zerofs::Status Close() {
+    fs.reset();
+    if (volume != nullptr) return volume->Close();
+    return ephemeral_volume->Close();
+  }
+};
+
+// A new volume in a MemoryStore with a random password: for trying the server out and for
+// tests that need no bucket. Everything is gone when the process exits.
+zerofs::Result<Served> OpenEphemeral() {
+  auto store = std::make_shared<zerofs::objstore::MemoryStore>();
+  std::array<std::uint8_t, 24> raw{};
+  zerofs::crypto::SystemRandom().Fill(raw);
+  std::string password;
+  for (std::uint8_t b : raw) password += "0123456789abcdef"[b & 15];
+  zerofs::Secret secret(std::move(password));
+  zerofs::crypto::CreateVolumeOptions create;
+  create.kdf = zerofs::crypto::Argon2Params::Minimum();
+  ZEROFS_RETURN_IF_ERROR(zerofs::crypto::CreateVolumeKey(*store, secret, create).status());
+  zerofs::engine::VolumeOptions options;
+  options.store = store;
+  options.password = secret;
+  ZEROFS_ASSIGN_OR_RETURN(std::unique_ptr<zerofs::engine::Volume> volume,
+                          zerofs::engine::Volume::Open(std::move(options)));
+  Served served;
+  served.ephemeral_volume = std::shared_ptr<zerofs::engine::Volume>(std::move(volume));
+  zerofs::vfs::FilesystemOptions fs_options;
+  fs_options.volume = served.ephemeral_volume;
+  fs_options.root_mode = 0777;  // any user may write, as a scratch space should
+  auto fs = zerofs::vfs::Filesystem::Open(std::move(fs_options));
+  if (!fs.ok()) {
+    (void)served.ephemeral_volume->Close();
+    return fs.status();
+  }
+  served.fs = std::shared_ptr<zerofs::vfs::Filesystem>(std::move(*fs));
+  served.url = "memory:// (ephemeral)";
+  return served;
+}
+
+zerofs::Result<Served> OpenVolume(const zerofs::server::VolumeFlags& flags,
+                                  const zerofs::Config& config) {
+  ZEROFS_ASSIGN_OR_RETURN(std::unique_ptr<zerofs::server::ServedVolume> volume,
+                          zerofs::server::OpenServedVolume(flags, config, "zerofs-9p"));
+  Served served;
+  served.fs = volume->filesystem();
+  served.url = volume->url() + (volume->read_only() ? " (read-only)" : "");
+  served.volume = std::move(volume);
+  return served;
 }
 
 }  // namespace
@@ -48,20 +118,33 @@ int main(int argc, char** argv) {
   CLI::App app{kDescription, "zerofs-9p"};
   app.set_version_flag("--version", "zerofs-9p 0.1.0");
   zerofs::server::CommonFlags flags;
+  zerofs::server::VolumeFlags volume_flags;
   zerofs::ninep::ServerOptions options;
+  zerofs::ninep::VfsHandlerOptions handler_options;
+  bool ephemeral = false;
   zerofs::server::AddListenFlag(app, flags, kProgram);
   zerofs::server::AddUnixFlag(app, flags, kProgram);
   zerofs::server::AddConfigFlag(app, flags, kProgram);
+  zerofs::server::AddVolumeFlags(app, volume_flags);
+  app.add_flag("--ephemeral", ephemeral,
+               "serve a new empty volume held in memory (nothing persists; for trying out)");
   zerofs::server::AddLogLevelFlag(app, flags);
   app.add_option("--msize", options.max_msize, "largest msize offered to clients")
       ->capture_default_str();
   app.add_option("--io-threads", options.io_threads, "network threads")->capture_default_str();
   app.add_option("--worker-threads", options.worker_threads, "threads running operations")
       ->capture_default_str();
+  app.add_option("--sync-threads", options.sync_threads,
+                 "threads running fsyncs (each waits for the bucket)")
+      ->capture_default_str();
   app.add_option("--max-connections", options.max_connections)->capture_default_str();
   app.add_option("--max-inflight", options.max_inflight_requests,
                  "requests in flight per connection")
       ->capture_default_str();
+  app.add_option("--max-fids", options.max_fids, "fids per connection")->capture_default_str();
+  app.add_flag("!--no-group-lookup", handler_options.lookup_groups,
+               "do not look up groups in the user database: gid = uid, no supplementary "
+               "groups");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -70,24 +153,45 @@ int main(int argc, char** argv) {
 
   zerofs::Status configured = zerofs::server::ApplyConfig(flags, kProgram);
   if (!configured.ok()) return Fail(configured.message());
-
   zerofs::Status listen_ok = zerofs::server::FinishListen(flags, kProgram);
   if (!listen_ok.ok()) return Fail(listen_ok.message());
   options.listen = flags.listen;
   options.unix_sockets = flags.unix_sockets;
 
-  // Before the server starts its threads, so that they inherit the signal mask.
+  // Before any thread starts (the volume's included), so that they inherit the signal mask.
   zerofs::server::TerminationSignals signals;
 
-  zerofs::ninep::Server server(std::make_shared<zerofs::ninep::MemoryHandler>(), options);
-  zerofs::Status started = server.Start();
-  if (!started.ok()) {
-    std::fprintf(stderr, "zerofs-9p: %s\n", started.message().c_str());
+  zerofs::Result<Served> served =
+      ephemeral ? OpenEphemeral() : OpenVolume(volume_flags, flags.config);
+  if (!served.ok()) {
+    std::fprintf(stderr, "zerofs-9p: %s\n", served.status().ToString().c_str());
     return 1;
   }
-  ZEROFS_LOG(kInfo) << "9p: serving an in-memory tree (not a volume)";
-  ZEROFS_LOG(kInfo) << "9p: " << signals.Wait() << " received; shutting down";
-  server.Stop();
-  server.Wait();
-  return 0;
+  int rc = 0;
+  {
+    zerofs::ninep::Server server(
+        std::make_shared<zerofs::ninep::VfsHandler>(served->fs, handler_options), options);
+    zerofs::Status started = server.Start();
+    if (!started.ok()) {
+      std::fprintf(stderr, "zerofs-9p: %s\n", started.message().c_str());
+      rc = 1;
+    } else {
+      ZEROFS_LOG(kInfo) << "9p: serving " << served->url;
+      ZEROFS_LOG(kInfo) << "9p: " << signals.Wait() << " received; shutting down";
+      server.Stop();
+      server.Wait();
+      const zerofs::ninep::ServerStats s = server.Stats();
+      ZEROFS_LOG(kInfo) << "9p: stats: requests=" << s.requests
+                        << " connections=" << s.connections_accepted
+                        << " protocol_errors=" << s.protocol_errors;
+    }
+  }
+  // The server (and with it the handler's filesystem reference) is gone: close the volume.
+  zerofs::Status closed = served->Close();
+  if (!closed.ok()) {
+    ZEROFS_LOG(kError) << "9p: closing the volume: " << closed;
+    return 1;
+  }
+  ZEROFS_LOG(kInfo) << "9p: volume closed";
+  return rc;
 }

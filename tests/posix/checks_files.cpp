@@ -391,8 +391,11 @@ void RegisterFallocate(Registry& r) {
 }
 
 void RegisterTmpfile(Registry& r) {
-  std::vector<Relaxation> no_tmpfile = {AcceptErrnoOn(
-      {P::k9p, P::kNfs}, {EOPNOTSUPP}, "the kernel's v9fs and NFSv3 clients have no O_TMPFILE")};
+  std::vector<Relaxation> no_tmpfile = {
+      AcceptErrnoOn({P::k9p, P::kNfs}, {EOPNOTSUPP},
+                    "the kernel's v9fs and NFSv3 clients have no O_TMPFILE"),
+      AcceptErrnoOn({P::kFuse}, {EOPNOTSUPP},
+                    "libfuse 3.14's low-level API has no tmpfile operation")};
   r.Add(
       "open.tmpfile-then-link",
       [](Ctx& c) {

@@ -204,8 +204,11 @@ asio::awaitable<void> Connection::Version(std::uint16_t tag, const Tversion& req
 }
 
 void Connection::Submit(std::uint16_t tag, Request request) {
-  asio::post(*context_->workers, [self = shared_from_this(), fids = fids_, msize = msize_, tag,
-                                  request = std::move(request)]() mutable {
+  // An fsync may wait seconds for the bucket: it must not occupy a general worker.
+  asio::thread_pool& pool =
+      std::holds_alternative<Tfsync>(request) ? *context_->sync_workers : *context_->workers;
+  asio::post(pool, [self = shared_from_this(), fids = fids_, msize = msize_, tag,
+                    request = std::move(request)]() mutable {
     RequestContext ctx{*fids, msize};
     std::string frame = EncodeReply(tag, Dispatch(*self->context_->handler, ctx, request));
     asio::post(self->executor_, [self, tag, frame = std::move(frame)]() mutable {

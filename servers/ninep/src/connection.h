@@ -49,6 +49,7 @@ struct ServerContext {
   std::shared_ptr<Handler> handler;
   ServerOptions options;
   asio::thread_pool* workers = nullptr;
+  asio::thread_pool* sync_workers = nullptr;  // Tfsync only
   Registry* registry = nullptr;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};

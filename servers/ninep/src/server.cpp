@@ -22,11 +22,14 @@ using local = asio::local::stream_protocol;
 class Server::Impl {
  public:
   Impl(std::shared_ptr<Handler> handler, ServerOptions options)
-      : registry_(options.max_connections), workers_(std::max(1U, options.worker_threads)) {
+      : registry_(options.max_connections),
+        workers_(std::max(1U, options.worker_threads)),
+        sync_workers_(std::max(1U, options.sync_threads)) {
     context_ = std::make_shared<ServerContext>();
     context_->handler = std::move(handler);
     context_->options = std::move(options);
     context_->workers = &workers_;
+    context_->sync_workers = &sync_workers_;
     context_->registry = &registry_;
   }
   ~Impl() {
@@ -53,6 +56,7 @@ class Server::Impl {
   Registry registry_;
   server::Listener listener_{"9p", std::string(kDefaultListen)};
   asio::thread_pool workers_;
+  asio::thread_pool sync_workers_;
   server::Lifecycle lifecycle_;
 };
 
@@ -104,8 +108,13 @@ void Server::Impl::Wait() {
   if (!lifecycle_.BeginWait(listener_.running())) return;
   const bool clean = registry_.Drain(context_->options.shutdown_grace_ms, "9p");
   listener_.Join();
-  if (!clean) workers_.stop();  // abandon queued handler calls; running ones finish
+  if (!clean) {
+    // Abandon queued handler calls; running ones finish.
+    workers_.stop();
+    sync_workers_.stop();
+  }
   workers_.join();
+  sync_workers_.join();
   listener_.RemoveSocketFiles();
   ZEROFS_LOG(kInfo) << "9p: server stopped";
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
-# zerofs-9p against diod's client tools (Debian package diod): diodls lists a tree and
-# diodcat reads files that a small Python 9P client (seed.py) created over the wire.
+# zerofs-9p (serving an --ephemeral volume) against diod's client tools (Debian package
+# diod): diodls lists a tree and diodcat reads files that a small Python 9P client
+# (seed.py) created over the wire.
 # Usage: e2e-diod.sh ZEROFS_9P_BINARY WORK_DIR
 set -euo pipefail
 bin=$1
@@ -11,7 +12,7 @@ for tool in diodls diodcat python3; do
 done
 rm -rf "$work"
 mkdir -p "$work"
-"$bin" --listen 127.0.0.1:0 --unix "$work/9p.sock" --log-level info >"$work/server.log" 2>&1 &
+"$bin" --ephemeral --listen 127.0.0.1:0 --unix "$work/9p.sock" --log-level info >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do

@@ -253,6 +253,32 @@ TEST_CASE("9p server: replies in completion order, Tflush after its request",
   CHECK(std::holds_alternative<Rflush>(f->reply));
 }
 
+TEST_CASE("9p server: fsyncs waiting for the bucket never starve the workers",
+          "[ninep][server][fsync]") {
+  auto handler = std::make_shared<GatedHandler>();
+  ServerOptions options;
+  options.worker_threads = 2;
+  options.sync_threads = 6;
+  auto server = StartServer(handler, options);
+  Client c = Client::Tcp(server->TcpPorts().at(0));
+  Handshake(c);
+  // More fsyncs held than there are workers: they wait on their own threads.
+  for (std::uint16_t tag = 20; tag < 26; ++tag) c.Send(tag, Tfsync{0, 0});
+  handler->WaitForWaiter(6);
+  for (std::uint16_t tag = 30; tag < 40; ++tag) {
+    CHECK(c.Call<Rgetattr>(tag, Tgetattr{0, kGetattrBasic}).qid.type == kQidDir);
+  }
+  handler->Open();
+  std::set<std::uint16_t> done;
+  for (int i = 0; i < 6; ++i) {
+    std::optional<Frame> f = c.Receive();
+    REQUIRE(f.has_value());
+    CHECK(std::holds_alternative<Rfsync>(f->reply));
+    done.insert(f->tag);
+  }
+  CHECK(done.size() == 6);
+}
+
 TEST_CASE("9p server: a malformed frame closes only its own connection",
           "[ninep][server][malformed]") {
   auto server = StartServer(std::make_shared<MemoryHandler>());

@@ -1,13 +1,13 @@
 // Server: accepts 9P2000.L clients on TCP and Unix stream sockets and serves a Handler.
 //
 // Threads: a few network threads run every socket (Boost.Asio, one strand per connection);
-// Handler calls run on a separate pool of worker threads, so a slow operation (an fsync
-// waiting for the bucket) delays only its own reply, never another request or another
-// connection. A client may keep up to max_inflight_requests requests outstanding; they run
-// concurrently and are answered in completion order, each under its tag. Tflush is answered
-// after the reply of the request it names (which is not cancelled), or at once when no
-// such request is in flight. A malformed frame (size beyond msize, truncated or trailing
-// fields, a reused tag) closes that one connection with a log line.
+// Handler calls run on a separate pool of worker threads, and Tfsync (which waits for the
+// bucket) on a pool of its own, so a slow operation delays only its own reply, never another
+// request or another connection. A client may keep up to max_inflight_requests requests
+// outstanding; they run concurrently and are answered in completion order, each under its tag.
+// Tflush is answered after the reply of the request it names (which is not cancelled), or at
+// once when no such request is in flight. A malformed frame (size beyond msize, truncated or
+// trailing fields, a reused tag) closes that one connection with a log line.
 //
 // Lifecycle: Start() binds every listener (failing without side effects if one cannot be
 // bound); Stop() stops accepting and lets each connection answer what it has read, then
@@ -38,6 +38,9 @@ struct ServerOptions {
   std::vector<std::string> unix_sockets;  // filesystem paths; a stale socket file is replaced
   unsigned io_threads = 2;
   unsigned worker_threads = 8;
+  // Threads for Tfsync alone: an fsync waits for the bucket, and must not take a worker
+  // that other requests need. More concurrent fsyncs than this queue behind each other.
+  unsigned sync_threads = 16;
   unsigned max_connections = 256;
   unsigned max_inflight_requests = 64;  // per connection
   std::uint32_t max_msize = kDefaultMaxMsize;
