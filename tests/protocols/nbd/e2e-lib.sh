@@ -37,9 +37,11 @@ find_nbd_python() {
 # start_server ARGS...: runs zerofs-nbd ARGS in the background; sets server_pid and, when
 # it listens on TCP, port.
 start_server() {
+  # A restarted server's log follows the earlier ones in server-previous.log.
+  [ -f "$work/server.log" ] && cat "$work/server.log" >> "$work/server-previous.log"
   "$zerofs_nbd" "$@" > "$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     if grep -q "listening on" "$work/server.log"; then break; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
     sleep 0.1
@@ -86,3 +88,117 @@ finish() {
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f", b / 1048576 / s }'; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# init_volume: a fresh file:// volume in $work/bucket with its config $work/zerofs.toml
+# (cache in $work/cache, password from ZEROFS_PASSWORD, cheap key derivation). Needs $zerofs.
+init_volume() {
+  rm -rf "$work/bucket" "$work/cache"
+  mkdir -p "$work/bucket"
+  cat > "$work/zerofs.toml" << TOML
+[storage]
+url = "file://$work/bucket"
+password = "\${ZEROFS_PASSWORD}"
+[cache]
+dir = "$work/cache"
+TOML
+  export ZEROFS_PASSWORD="nbd-e2e-password"
+  "$zerofs" init --config "$work/zerofs.toml" --argon2-opslimit 1 --argon2-memlimit-mib 8 \
+    > /dev/null || { echo "FAIL: zerofs init"; exit 1; }
+}
+
+# create_export NAME SIZE: `zerofs nbd create` on the stopped volume.
+create_export() {
+  "$zerofs" nbd create --config "$work/zerofs.toml" "$1" "$2" > /dev/null ||
+    { echo "FAIL: zerofs nbd create $1 $2"; exit 1; }
+}
+
+# start_volume_server [ARGS...]: zerofs-nbd on the volume, on a free loopback port (which
+# stays the same across restarts of the same test, so clients can reconnect).
+start_volume_server() {
+  local listen="127.0.0.1:${port:-0}"
+  start_server --config "$work/zerofs.toml" --listen "$listen" "$@"
+}
+
+# kill_server: SIGKILL, as a crash.
+kill_server() {
+  kill -9 "$server_pid" 2>/dev/null
+  wait "$server_pid" 2>/dev/null
+  server_pid=""
+}
+
+# Block devices on the host: nbdfuse exposes an export as the file $work/fuse/nbd, and a
+# loop device over that file is a real block device the kernel can mount. Everything is
+# undone on exit (detach_all), even after a failure.
+fuse_pid=""
+loop_dev=""
+mounted=""
+
+# attach_export EXPORT: $work/fuse/nbd becomes the export (nbdfuse).
+attach_export() {
+  mkdir -p "$work/fuse"
+  nbdfuse "$work/fuse" "nbd://127.0.0.1:$port/$1" > "$work/nbdfuse.log" 2>&1 &
+  fuse_pid=$!
+  for _ in $(seq 100); do [ -f "$work/fuse/nbd" ] && return 0; sleep 0.1; done
+  fail "nbdfuse did not attach $1"
+  cat "$work/nbdfuse.log"
+  exit 1
+}
+
+# attach_loop EXPORT: attach_export, then loop_dev is a loop device over it.
+attach_loop() {
+  attach_export "$1"
+  loop_dev=$(losetup -f --show "$work/fuse/nbd") || { fail "losetup"; exit 1; }
+}
+
+# mount_loop DIR [OPTIONS]: mounts loop_dev on DIR.
+mount_loop() {
+  mkdir -p "$1"
+  timeout 120 mount ${2:+-o "$2"} "$loop_dev" "$1" || { fail "mount $loop_dev $1"; return 1; }
+  mounted=$1
+}
+
+umount_loop() {
+  if [ -n "$mounted" ]; then
+    timeout 120 umount "$mounted" || { fail "umount $mounted"; umount -l "$mounted"; }
+    mounted=""
+  fi
+}
+
+detach_loop() {
+  umount_loop
+  if [ -n "$loop_dev" ]; then
+    losetup -d "$loop_dev" || fail "losetup -d $loop_dev"
+    loop_dev=""
+  fi
+}
+
+detach_export() {
+  detach_loop
+  if [ -n "$fuse_pid" ]; then
+    fusermount3 -u "$work/fuse" 2>/dev/null
+    timeout 30 tail --pid="$fuse_pid" -f /dev/null 2>/dev/null || kill -9 "$fuse_pid" 2>/dev/null
+    wait "$fuse_pid" 2>/dev/null
+    fuse_pid=""
+  fi
+}
+
+# After a crash of the server: let go of everything without waiting on it.
+detach_all() {
+  [ -n "$mounted" ] && { umount -l "$mounted" 2>/dev/null; mounted=""; }
+  [ -n "$loop_dev" ] && { losetup -d "$loop_dev" 2>/dev/null; loop_dev=""; }
+  if [ -n "$fuse_pid" ]; then
+    fusermount3 -uz "$work/fuse" 2>/dev/null
+    kill -9 "$fuse_pid" 2>/dev/null
+    wait "$fuse_pid" 2>/dev/null
+    fuse_pid=""
+  fi
+}
+
+# live_bytes: the sealed bytes of extents the volume's durable state refers to (the sum of
+# the segments' live-byte counters), as `zerofs gc --dry-run` reports them from a read
+# replica (so it works while the server runs).
+live_bytes() {
+  "$zerofs" gc --config "$work/zerofs.toml" --dry-run --json 2> "$work/gc.err" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["before"]["live_bytes"])' ||
+    { cat "$work/gc.err" >&2; echo -1; }
+}
