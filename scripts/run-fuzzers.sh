@@ -4,14 +4,14 @@
 # each target for a bounded time. A crash leaves its reproducer in the build directory and
 # makes the script fail.
 #   scripts/run-fuzzers.sh [SECONDS_PER_TARGET]      (default 10)
-# Environment: BUILD_DIR (default build-fuzz), FUZZ_TARGETS (default: all three),
+# Environment: BUILD_DIR (default build-fuzz), FUZZ_TARGETS (default: all of them),
 # FUZZ_JOBS (parallel fuzzing processes per target, default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-10}
 build_dir=${BUILD_DIR:-build-fuzz}
-targets=${FUZZ_TARGETS:-"fuzz_frame fuzz_segment fuzz_key_file fuzz_index"}
+targets=${FUZZ_TARGETS:-"fuzz_frame fuzz_segment fuzz_key_file fuzz_index fuzz_ninep fuzz_nfs"}
 jobs=${FUZZ_JOBS:-1}
 
 cc=$(command -v clang || command -v clang-14 || true)

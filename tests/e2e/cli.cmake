@@ -8,3 +8,27 @@ add_test(NAME e2e_cli_volume
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-volume.sh $<TARGET_FILE:zerofs_cli>
           ${CMAKE_CURRENT_BINARY_DIR}/cli-volume)
 set_tests_properties(e2e_cli_volume PROPERTIES LABELS "e2e;cli" TIMEOUT 120)
+
+# Offline volume commands, fsck and config (tools/zerofs/fs_cmd.cpp, fsck_cmd.cpp,
+# config_cmd.cpp); docs/cli.md documents what they check.
+add_test(NAME e2e_cli_fs
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-fs.sh $<TARGET_FILE:zerofs_cli>
+          ${CMAKE_CURRENT_BINARY_DIR}/cli-fs)
+set_tests_properties(e2e_cli_fs PROPERTIES LABELS "e2e;cli" TIMEOUT 180)
+
+add_test(NAME e2e_cli_fsck
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-fsck.sh $<TARGET_FILE:zerofs_cli>
+          ${CMAKE_CURRENT_BINARY_DIR}/cli-fsck)
+set_tests_properties(e2e_cli_fsck PROPERTIES LABELS "e2e;cli" TIMEOUT 180)
+
+add_test(NAME e2e_cli_config
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-config.sh $<TARGET_FILE:zerofs_cli>
+          ${CMAKE_CURRENT_BINARY_DIR}/cli-config ${PROJECT_SOURCE_DIR})
+set_tests_properties(e2e_cli_config PROPERTIES LABELS "e2e;cli" TIMEOUT 120)
+
+# The offline commands against a volume that a server holds (the writer lease): writers
+# refuse (exit 6), readers work and do not disturb the server.
+add_test(NAME e2e_cli_inuse
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-inuse.sh $<TARGET_FILE:zerofs_cli>
+          $<TARGET_FILE:zerofs-9p> ${CMAKE_CURRENT_BINARY_DIR}/cli-inuse)
+set_tests_properties(e2e_cli_inuse PROPERTIES LABELS "e2e;cli" TIMEOUT 120)

@@ -32,25 +32,14 @@ mount_fs "$PORT" "$MNT" || exit 1
 count=$("$POSIX/source-tree.sh" "$TREE" "$FILES") || { echo "FAIL: source-tree.sh"; exit 1; }
 echo "source tree: $count files"
 
-# Checks this client fails for protocol reasons (docs/mount.md): libfuse 3.14's low-level
-# API has no tmpfile operation; 9P's Trenameat has no flags (RENAME_EXCHANGE is EINVAL).
-# Any other failure fails the test; one of these passing is reported.
-known_failures="open.tmpfile-then-link open.tmpfile-invisible rename.exchange-files
-  rename.exchange-file-and-dir"
+# The suite's fuse profile accepts what this client cannot do for protocol reasons
+# (tests/posix/README.md: no tmpfile in libfuse 3.14's low-level API, no RENAME_EXCHANGE
+# over 9P); any failure fails the test.
 timed posix-suite "$SUITE" --profile fuse "$MNT" > "$WORK/suite.log" 2>&1
 suite_rc=$?
 tail -1 "$WORK/suite.log"
 grep -q '^posix-suite: .* passed' "$WORK/suite.log" || fail "posix suite did not finish ($suite_rc)"
-while read -r _ name _; do
-  name=${name%:}
-  case " $(echo $known_failures) " in
-    *" $name "*) echo "known failure: $name" ;;
-    *) fail "posix suite: $(grep "^FAIL $name:" "$WORK/suite.log")" ;;
-  esac
-done < <(grep '^FAIL ' "$WORK/suite.log")
-for name in $known_failures; do
-  grep -q "^FAIL $name:" "$WORK/suite.log" || echo "note: known failure $name no longer fails"
-done
+[ "$suite_rc" -eq 0 ] || fail "posix suite: $(grep '^FAIL ' "$WORK/suite.log")"
 
 timed fsx "$FSX" --ops "${FSX_OPS:-4000}" "$MNT/fsx.dat" > "$WORK/fsx.log" 2>&1 ||
   fail "fsx: $(tail -40 "$WORK/fsx.log")"

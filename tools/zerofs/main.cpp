@@ -9,7 +9,8 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "zerofs: an S3-compatible bucket as a filesystem and block devices.\n"
-      "This build provides the object-store tools; see README.md for the servers."};
+      "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 precondition failed,\n"
+      "5 permission denied, 6 volume in use, 7 fsck found problems (docs/cli.md)."};
   app.set_version_flag("--version", "zerofs 0.1.0");
   app.require_subcommand(1);
   std::string log_level = "warn";
@@ -19,11 +20,20 @@ int main(int argc, char** argv) {
   zerofs::cli::CommandRunner run;
   zerofs::cli::AddObjstoreCommand(app, run);
   zerofs::cli::AddVolumeCommands(app, run);
+  zerofs::cli::AddFsCommands(app, run);
+  zerofs::cli::AddFsckCommand(app, run);
+  zerofs::cli::AddConfigCommand(app, run);
+  zerofs::cli::AddGcCommand(app, run);
+  zerofs::cli::AddCheckpointCommand(app, run);
+  zerofs::cli::AddNbdCommands(app, run);
+  zerofs::cli::AddRunCommand(app, run);
+  zerofs::cli::AddControlCommands(app, run);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every other parse error is a usage error (exit 2).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   auto level = zerofs::log::ParseLevel(log_level);
   if (!level.ok()) {

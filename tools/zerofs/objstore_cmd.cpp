@@ -211,6 +211,9 @@ int ReportError(const Status& status) {
     case StatusCode::kNotFound: return 3;
     case StatusCode::kPreconditionFailed: return 4;
     case StatusCode::kPermissionDenied: return 5;
+    case StatusCode::kUnavailable:
+      // Another live writer holds the volume (OpenServedVolume refused to fence it).
+      return status.message().find("volume in use") != std::string::npos ? kExitVolumeInUse : 1;
     default: return 1;
   }
 }

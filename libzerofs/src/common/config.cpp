@@ -310,6 +310,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     r.Unsigned<std::uint32_t>("deletes_per_round", &cfg.gc.deletes_per_round, 1, 1000000);
     r.Unsigned<std::uint32_t>("compact_below_live_percent", &cfg.gc.compact_below_live_percent, 0,
                               100);
+    r.Unsigned<std::uint32_t>("max_amplification_percent", &cfg.gc.max_amplification_percent,
+                              100, 1000000);
     r.Unsigned<std::uint64_t>("small_segment_mb", &cfg.gc.small_segment_mb, 0, 1ULL << 12);
     r.Unsigned<std::uint64_t>("deletion_grace_s", &cfg.gc.deletion_grace_s, 0, 86400 * 7);
     r.RejectUnknown();

@@ -314,6 +314,10 @@ void VolumeImpl::OnUploaded(const BatchPtr& batch, const Status& status) {
 Status VolumeImpl::Snapshot() {
   if (read_only()) return Status::Cancelled("the volume is open read-only");
   std::lock_guard snapshot_lock(snapshot_mu_);
+  return SnapshotLocked().status();
+}
+
+Result<index::SnapshotRef> VolumeImpl::SnapshotLocked() {
   {
     std::lock_guard lock(mu_);
     if (!failure_.ok()) return failure_;
@@ -345,14 +349,31 @@ Status VolumeImpl::Snapshot() {
   }
   ZEROFS_LOG(kInfo) << "index snapshot through seq " << ref.covers_seq << " at " << ref.manifest;
   if (previous.has_value() && previous->manifest != ref.manifest) {
-    auto deleted = index::DeleteUnreferencedIndexObjects(*options_.store, *key_.keys, key_.uuid,
-                                                         {ref});
-    if (!deleted.ok()) ZEROFS_LOG(kWarn) << "deleting old index objects: " << deleted.status();
+    // Keep the new snapshot, the one before it (readers may still be loading it) and every
+    // checkpoint's; a checkpoint that cannot be read keeps everything for now.
+    std::vector<index::SnapshotRef> keep = {ref, *previous};
+    auto checkpoints = ReadAllCheckpoints(*options_.store, *key_.keys, key_.uuid);
+    if (!checkpoints.ok()) {
+      ZEROFS_LOG(kWarn) << "not deleting old index objects: reading checkpoints: "
+                        << checkpoints.status();
+    } else {
+      for (const CheckpointRecord& c : *checkpoints) keep.push_back(*c.root.snapshot);
+      auto deleted = index::DeleteUnreferencedIndexObjects(*options_.store, *key_.keys,
+                                                           key_.uuid, keep, &snapshot_state_);
+      if (!deleted.ok()) ZEROFS_LOG(kWarn) << "deleting old index objects: " << deleted.status();
+    }
   }
-  return Status::Ok();
+  return ref;
 }
 
 Status VolumeImpl::Close() {
+  // The collector commits and syncs: stop it while the flush pipeline still runs.
+  gc_stop_ = true;
+  {
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+  }
+  if (gc_thread_.joinable()) gc_thread_.join();
   std::unique_lock lock(mu_);
   if (closed_) return Status::Ok();
   if (!read_only() && failure_.ok() && open_) {

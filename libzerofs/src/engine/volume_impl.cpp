@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "zerofs/common/log.h"
+#include "zerofs/engine/chain_format.h"
 #include "zerofs/format.h"
 #include "zerofs/index/keys.h"
 #include "zerofs/index/records.h"
@@ -19,6 +20,9 @@ constexpr std::uint64_t kMaxReadBytes = 64ULL << 20;
 // sealing's own ops and the chain ops always fit.
 constexpr std::uint64_t kMaxBatchExtents = format::kMaxSegmentExtents - 1024;
 constexpr std::uint64_t kMaxBatchJournalBytes = format::kMaxJournalBytes / 2;
+// Transaction::DropData releases a file of at most this many stored extents (32 MiB) in the
+// transaction itself; larger ones are left to the collector.
+constexpr std::size_t kInlineDropExtents = 1024;
 
 const std::string& Zeros() {
   static const std::string zeros(kExtentBytes, '\0');
@@ -262,6 +266,33 @@ Result<std::vector<std::uint64_t>> VolumeImpl::ExistingExtentsLocked(std::uint64
   return found;
 }
 
+Result<std::optional<std::vector<std::uint64_t>>> VolumeImpl::InlineDropExtentsLocked(
+    std::uint64_t inode) {
+  using Found = std::optional<std::vector<std::uint64_t>>;
+  std::vector<std::uint64_t> found;
+  bool too_many = false;
+  ZEROFS_RETURN_IF_ERROR(db_->Scan(index::ExtentPrefix(inode), {},
+                                   [&](std::string_view key, std::string_view) {
+                                     auto parts = index::DecodeExtentKey(key);
+                                     if (parts.ok()) found.push_back(parts->extent_index);
+                                     too_many = found.size() > kInlineDropExtents;
+                                     return !too_many;
+                                   }));
+  if (too_many) return Found();
+  auto add_batch = [&](const Batch& b) {
+    for (auto it = b.extents.lower_bound({inode, 0});
+         it != b.extents.end() && it->first.inode == inode; ++it) {
+      found.push_back(it->first.index);
+    }
+  };
+  for (const BatchPtr& b : sealed_) add_batch(*b);
+  if (open_) add_batch(*open_);
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  if (found.size() > kInlineDropExtents) return Found();
+  return Found(std::move(found));
+}
+
 Status VolumeImpl::PatchExtentLocked(const ExtentId& id, std::uint64_t at, std::string_view bytes,
                                      const std::map<ExtentId, Base>& bases, bool* need_retry) {
   ExtentData base;
@@ -379,6 +410,25 @@ Status VolumeImpl::ApplyTxnLocked(const Transaction& txn, const std::map<ExtentI
               ZeroRangeLocked(op.inode, op.offset, op.length - op.offset, bases, need_retry));
         }
         break;
+      case TxnOp::Kind::kDropData: {
+        ZEROFS_ASSIGN_OR_RETURN(std::optional<std::vector<std::uint64_t>> few,
+                                InlineDropExtentsLocked(op.inode));
+        if (few.has_value()) {
+          // Small enough to release in this very transaction, as a truncate would.
+          for (std::uint64_t idx : *few) open_->SetExtent({op.inode, idx}, ExtentData());
+          break;
+        }
+        // The collector releases what is committed, in rounds; what the open batch holds
+        // for the inode need never be written at all.
+        for (auto it = open_->extents.lower_bound({op.inode, 0});
+             it != open_->extents.end() && it->first.inode == op.inode; ++it) {
+          if (it->second) open_->SetExtent(it->first, ExtentData());
+        }
+        open_->Put(index::MetaKey(format::DropMetaName(op.inode)), {});
+        gc_wakeup_ = true;
+        cv_.notify_all();
+        break;
+      }
     }
     if (*need_retry) {
       return Status::Internal("transaction needed an extent it had not validated");
@@ -392,6 +442,8 @@ Result<Position> VolumeImpl::Commit(const Transaction& txn) {
   for (const TxnOp& op : txn.ops()) {
     if ((op.kind == TxnOp::Kind::kPut || op.kind == TxnOp::Kind::kDelete)) {
       ZEROFS_RETURN_IF_ERROR(index::ValidateIndexKey(op.key));
+    } else if (op.kind == TxnOp::Kind::kDropData) {
+      continue;
     } else if (op.offset + op.length < op.offset) {
       return Status::InvalidArgument("data range overflows");
     }
@@ -400,7 +452,10 @@ Result<Position> VolumeImpl::Commit(const Transaction& txn) {
     // Fetch the old content of partly written extents without holding the lock.
     std::map<ExtentId, Base> bases;
     for (const TxnOp& op : txn.ops()) {
-      if (op.kind == TxnOp::Kind::kPut || op.kind == TxnOp::Kind::kDelete) continue;
+      if (op.kind == TxnOp::Kind::kPut || op.kind == TxnOp::Kind::kDelete ||
+          op.kind == TxnOp::Kind::kDropData) {
+        continue;
+      }
       std::vector<ExtentId> partial;
       PartialExtents(op, &partial);
       for (const ExtentId& id : partial) {
@@ -479,6 +534,13 @@ Result<VolumeImpl::TxnSize> VolumeImpl::TxnSizeLocked(const Transaction& txn) {
       case TxnOp::Kind::kDelete:
         size.journal_bytes += op.key.size() + op.value.size() + kOpOverhead;
         break;
+      case TxnOp::Kind::kDropData: {
+        ZEROFS_ASSIGN_OR_RETURN(std::optional<std::vector<std::uint64_t>> few,
+                                InlineDropExtentsLocked(op.inode));
+        size.extents += few.has_value() ? few->size() : 0;
+        size.journal_bytes += 64 + kOpOverhead;
+        break;
+      }
       case TxnOp::Kind::kWrite:
         if (op.length > 0) {
           size.extents += (op.offset + op.length - 1) / kExtentBytes - op.offset / kExtentBytes + 1;

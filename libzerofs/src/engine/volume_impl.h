@@ -9,6 +9,7 @@
 // `max_inflight_segments` upload workers.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "batch.h"
+#include "checkpoint_record.h"
 #include "zerofs/cache/cached_extent_reader.h"
 #include "zerofs/cache/disk_cache.h"
 #include "zerofs/cache/extent_cache.h"
@@ -45,8 +47,30 @@ class VolumeImpl final : public Volume {
   Status SyncAll() override;
   Status Snapshot() override;
   Status Close() override;
+  Result<GcStats> RunGc(const GcRunOptions& options, const GcProgressFn& progress) override;
+  Result<SpaceStats> SpaceUsage() override;
+  Result<CheckpointInfo> CreateCheckpoint(std::string_view name) override;
+  Result<std::vector<CheckpointInfo>> ListCheckpoints() override;
+  Result<CheckpointInfo> GetCheckpoint(std::string_view name) override;
+  Status DeleteCheckpoint(std::string_view name) override;
   VolumeStats stats() const override;
   bool read_only() const override { return options_.mode == OpenMode::kReadOnly; }
+
+  // A live extent of a segment being compacted, read back for rewriting.
+  struct Relocation {
+    ExtentId id;
+    segment::ExtentLocation from;
+    ExtentData data;
+  };
+  struct RelocateResult {
+    Position position = 0;
+    std::uint64_t moved = 0;        // extents whose map entry moved
+    std::uint64_t moved_bytes = 0;  // their sealed bytes at the old place
+  };
+  // Puts each extent into the open batch, to be rewritten into the next segment, but only if
+  // the extent map still points at `from` and no newer change to it is in flight: a
+  // concurrent write, truncate or drop always wins over compaction.
+  Result<RelocateResult> CommitRelocations(const std::vector<Relocation>& items);
 
  private:
   explicit VolumeImpl(VolumeOptions options);
@@ -57,6 +81,27 @@ class VolumeImpl final : public Volume {
   // Replays segments from the index's expected next seq until the chain ends.
   Status Replay();
   Status WriteFence();
+  // Opens options_.checkpoint: its index snapshot, in a directory of its own, no replay.
+  Status OpenCheckpoint();
+
+  // --- space (volume_gc.cpp) ---
+  // One collector run under gc_mu_; `settings` supply thresholds and budgets.
+  Result<GcStats> RunGcLocked(const GcRunOptions& options, std::uint64_t max_drop_extents,
+                              std::uint32_t max_deletes, const GcProgressFn& progress);
+  Status DropPendingData(std::uint64_t max_extents, GcStats& stats, const GcProgressFn& progress);
+  Status CompactSegments(const GcRunOptions& options, GcStats& stats,
+                         const GcProgressFn& progress);
+  // Deletes what may be deleted now; `*next_due_ms` gets when the next segment held only by
+  // the grace period becomes deletable (0: none).
+  Status DeleteDeadSegments(bool dry_run, std::chrono::milliseconds grace,
+                            std::uint32_t max_deletes, GcStats& stats,
+                            std::uint64_t* next_due_ms, const GcProgressFn& progress);
+  void GcLoop();
+  bool GcStopping() const { return gc_stop_.load(); }
+
+  // --- snapshots (volume_flush.cpp) ---
+  // Snapshot() with snapshot_mu_ held; returns the new root's snapshot.
+  Result<index::SnapshotRef> SnapshotLocked();
 
   // --- reads ---
   // The extent as the chain or the index knows it: data, or nullptr for a hole.
@@ -85,6 +130,9 @@ class VolumeImpl final : public Volume {
     std::uint64_t journal_bytes = 0;
   };
   Result<TxnSize> TxnSizeLocked(const Transaction& txn);
+  // The extents a DropData of `inode` releases at once (index and chain), or nullopt when
+  // there are too many for one transaction: then the collector drops them in rounds.
+  Result<std::optional<std::vector<std::uint64_t>>> InlineDropExtentsLocked(std::uint64_t inode);
   Result<std::vector<std::uint64_t>> ExistingExtentsLocked(std::uint64_t inode,
                                                            std::uint64_t first,
                                                            std::uint64_t last);
@@ -116,7 +164,16 @@ class VolumeImpl final : public Volume {
   std::mutex readahead_mu_;
   std::map<std::uint64_t, std::uint64_t> last_read_end_;  // GUARDED_BY(readahead_mu_)
   index::SnapshotUploadState snapshot_state_;
-  std::mutex snapshot_mu_;
+  std::mutex snapshot_mu_;  // held by snapshots (and checkpoints); guards root_ changes
+
+  // The collector: one run at a time (background or RunGc), and checkpoint creation waits
+  // for it, so that no segment a new checkpoint keeps is deleted under it.
+  std::mutex gc_mu_;
+  // When each segment was first seen deletable (steady clock ms), for the grace period.
+  std::map<std::uint64_t, std::uint64_t> deletable_since_ms_;  // GUARDED_BY(gc_mu_)
+  std::atomic<bool> gc_stop_{false};
+  bool gc_wakeup_ = false;  // GUARDED_BY(mu_) a file's data waits to be dropped
+  std::thread gc_thread_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;               // any state change

@@ -42,6 +42,10 @@ Result<std::unique_ptr<Volume>> VolumeImpl::Open(VolumeOptions options) {
     return Status::InvalidArgument("max_inflight_segments must be between 1 and " +
                                    std::to_string(format::kMaxInflightSegments));
   }
+  if (!options.checkpoint.empty()) {
+    ZEROFS_RETURN_IF_ERROR(ValidateCheckpointName(options.checkpoint));
+    options.mode = OpenMode::kReadOnly;  // a checkpoint is frozen
+  }
   std::unique_ptr<VolumeImpl> volume(new VolumeImpl(std::move(options)));
   Status s = volume->OpenInternal();
   if (!s.ok()) {
@@ -68,7 +72,7 @@ Status VolumeImpl::OpenInternal() {
   }
 
   // The root: create it for a fresh volume, then (as the writer) bump the epoch by CAS.
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = 0; options_.checkpoint.empty(); ++attempt) {
     if (attempt == 20) return Status::Unavailable("root keeps changing; another writer is racing");
     auto read = index::ReadRoot(store, *key_.keys, key_.uuid);
     if (read.status().IsNotFound()) {
@@ -106,9 +110,13 @@ Status VolumeImpl::OpenInternal() {
   cached_reader_ = std::make_unique<cache::CachedExtentReader>(
       options_.store, key_.keys, key_.uuid, extent_cache_.get(), disk_cache_.get());
 
-  ZEROFS_RETURN_IF_ERROR(PrepareLocalIndex(root_));
-  ZEROFS_RETURN_IF_ERROR(Replay());
-  if (!read_only()) ZEROFS_RETURN_IF_ERROR(WriteFence());
+  if (!options_.checkpoint.empty()) {
+    ZEROFS_RETURN_IF_ERROR(OpenCheckpoint());
+  } else {
+    ZEROFS_RETURN_IF_ERROR(PrepareLocalIndex(root_));
+    ZEROFS_RETURN_IF_ERROR(Replay());
+    if (!read_only()) ZEROFS_RETURN_IF_ERROR(WriteFence());
+  }
 
   ZEROFS_ASSIGN_OR_RETURN(next_inode_, MetaU64(*db_, format::kMetaNextInode, 2));
   {
@@ -126,9 +134,12 @@ Status VolumeImpl::OpenInternal() {
     for (std::uint32_t i = 0; i < options_.max_inflight_segments; ++i) {
       uploaders_.emplace_back([this] { UploadLoop(); });
     }
+    if (options_.gc.background) gc_thread_ = std::thread([this] { GcLoop(); });
   }
   ZEROFS_LOG(kInfo) << "opened volume " << key_.uuid.ToString() << " at "
-                    << options_.store->Describe() << (read_only() ? " read-only" : "")
+                    << options_.store->Describe()
+                    << (options_.checkpoint.empty() ? "" : " checkpoint " + options_.checkpoint)
+                    << (read_only() ? " read-only" : "")
                     << ", epoch " << root_.writer_epoch << ", durable through seq "
                     << durable_seq_ << ", " << stats_.replayed_segments << " segments replayed";
   return Status::Ok();
@@ -167,6 +178,28 @@ Status VolumeImpl::PrepareLocalIndex(const index::RootRecord& root) {
     snapshot_state_ = std::move(restored.upload_state);
   }
   ZEROFS_ASSIGN_OR_RETURN(db_, index::IndexDb::Open(dir, db_options));
+  return Status::Ok();
+}
+
+Status VolumeImpl::OpenCheckpoint() {
+  ZEROFS_ASSIGN_OR_RETURN(CheckpointRecord checkpoint,
+                          ReadCheckpoint(*options_.store, *key_.keys, key_.uuid,
+                                         options_.checkpoint));
+  root_ = checkpoint.root;
+  // A directory of its own: the volume's local index is newer than the checkpoint. Restoring
+  // reuses the SST files already there.
+  const std::filesystem::path dir = cache_dir_ / "checkpoints" / options_.checkpoint;
+  index::IndexDbOptions db_options;
+  db_options.block_cache_bytes = std::max<std::uint64_t>(options_.memory_cache_bytes / 8, 8 << 20);
+  ZEROFS_ASSIGN_OR_RETURN(index::RestoreStats restored,
+                          index::RestoreSnapshot(*options_.store, *key_.keys, key_.uuid,
+                                                 *root_.snapshot, dir));
+  (void)restored;
+  ZEROFS_ASSIGN_OR_RETURN(db_, index::IndexDb::Open(dir, db_options));
+  // Frozen: nothing after the snapshot is part of the checkpoint, so there is no replay.
+  durable_seq_ = db_->applied_seq();
+  next_seq_ = durable_seq_ + 1;
+  durable_next_seq_ = next_seq_;
   return Status::Ok();
 }
 

@@ -168,6 +168,8 @@ Result<InodeRecord> FilesystemImpl::LoadDir(Ino ino) {
   if (rec.type() != index::FileType::kDirectory) {
     return Error(ENOTDIR, "inode " + std::to_string(ino) + " is not a directory");
   }
+  // Removed while open (Rmdir): it has no entries and takes none.
+  if (rec.nlink == 0) return Error(ENOENT, "directory " + std::to_string(ino) + " was removed");
   return rec;
 }
 
@@ -207,7 +209,8 @@ Status FilesystemImpl::DeleteInode(engine::Transaction& txn, const InodeRecord& 
   for (std::string& key : xattrs) txn.Delete(std::move(key));
   txn.Delete(index::InodeKey(rec.ino));
   if (rec.type() == index::FileType::kRegular && rec.size > 0) {
-    txn.Truncate(rec.ino, rec.size, 0);
+    // However large the file, the engine releases its extents in the background.
+    txn.DropData(rec.ino);
   }
   return Status::Ok();
 }

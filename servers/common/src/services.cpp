@@ -2,6 +2,8 @@
 #include "zerofs/server/services.h"
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "zerofs/common/log.h"
@@ -20,7 +22,74 @@ json MeterJson(const objstore::MeterSnapshot& m) {
               {"errors", m.errors}};
 }
 
+Result<std::string> NameArg(const json& args) {
+  if (!args.contains("name") || !args["name"].is_string()) {
+    return Status::InvalidArgument("\"name\" (a string) is required");
+  }
+  return args["name"].get<std::string>();
+}
+
+// SpaceUsage lists the bucket's segments: metrics reuse a recent answer.
+class SpaceCache {
+ public:
+  explicit SpaceCache(ServedVolume& volume) : volume_(volume) {}
+  std::optional<engine::SpaceStats> Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!cached_ || now - at_ > std::chrono::minutes(5)) {
+      auto fresh = volume_.volume().SpaceUsage();
+      if (!fresh.ok()) return cached_;
+      cached_ = *fresh;
+      at_ = now;
+    }
+    return cached_;
+  }
+
+ private:
+  ServedVolume& volume_;
+  std::mutex mu_;
+  std::optional<engine::SpaceStats> cached_;
+  std::chrono::steady_clock::time_point at_;
+};
+
 }  // namespace
+
+json SpaceStatsJson(const engine::SpaceStats& s) {
+  return json{{"live_bytes", s.live_bytes},
+              {"extent_bytes", s.extent_bytes},
+              {"stored_bytes", s.stored_bytes},
+              {"segment_count", s.segment_count},
+              {"dead_segments", s.dead_segments},
+              {"dead_bytes", s.dead_bytes},
+              {"checkpoint_held_bytes", s.checkpoint_held_bytes},
+              {"index_bytes", s.index_bytes},
+              {"index_objects", s.index_objects},
+              {"checkpoints", s.checkpoints},
+              {"pending_drops", s.pending_drops},
+              {"amplification", s.amplification()}};
+}
+
+json GcStatsJson(const engine::GcStats& s) {
+  return json{{"files_dropped", s.files_dropped},
+              {"extents_dropped", s.extents_dropped},
+              {"segments_examined", s.segments_examined},
+              {"segments_compacted", s.segments_compacted},
+              {"extents_rewritten", s.extents_rewritten},
+              {"bytes_rewritten", s.bytes_rewritten},
+              {"segments_deleted", s.segments_deleted},
+              {"bytes_freed", s.bytes_freed},
+              {"segments_kept_by_checkpoints", s.segments_kept_by_checkpoints},
+              {"segments_kept_by_journal", s.segments_kept_by_journal},
+              {"segments_kept_by_grace", s.segments_kept_by_grace},
+              {"duration_ms", s.duration.count()}};
+}
+
+json CheckpointJson(const engine::CheckpointInfo& c) {
+  return json{{"name", c.name},
+              {"created_unix_ms", c.created_unix_ms},
+              {"covers_seq", c.covers_seq},
+              {"segment_count", c.segment_count}};
+}
 
 void AddServiceFlags(CLI::App& app, ServiceFlags& flags) {
   app.add_option("--control-socket", flags.control_socket,
@@ -68,6 +137,11 @@ Services::~Services() { Stop(); }
 
 void Services::AddVolume(ServedVolume& volume) {
   AddStatsSection("volume", [&volume] { return VolumeStatsJson(volume); });
+  AddStatsSection("space", [&volume] {
+    auto space = volume.volume().SpaceUsage();
+    if (!space.ok()) return json{{"error", space.status().ToString()}};
+    return SpaceStatsJson(*space);
+  });
   if (control_ != nullptr) {
     control_->Register("flush", "makes every change made so far durable in the bucket",
                        [&volume](const json&, const ControlProgress&) -> Result<json> {
@@ -79,7 +153,94 @@ void Services::AddVolume(ServedVolume& volume) {
                          return json{{"durable_seq", volume.volume().stats().durable_seq},
                                      {"seconds", seconds}};
                        });
+    control_->Register("volume", "the URL of the volume served, and whether read-only",
+                       [&volume](const json&, const ControlProgress&) -> Result<json> {
+                         return json{{"url", volume.url()}, {"read_only", volume.read_only()}};
+                       });
+    control_->Register(
+        "gc",
+        "drops deleted files' data, compacts sparse segments, deletes dead ones "
+        "{dry_run, max_rewrite_bytes, grace_s}",
+        [&volume](const json& args, const ControlProgress& progress) -> Result<json> {
+          engine::GcRunOptions options;
+          options.dry_run = args.value("dry_run", false);
+          options.max_rewrite_bytes = args.value("max_rewrite_bytes", std::uint64_t{0});
+          if (options.dry_run) {
+            // Like the CLI's dry run: report, change nothing, wait for nothing.
+            options.wait_for_grace = false;
+          }
+          if (args.contains("grace_s")) {
+            options.deletion_grace =
+                std::chrono::milliseconds(args["grace_s"].get<std::uint64_t>() * 1000);
+          }
+          auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+          engine::GcProgressFn report = [&](const engine::GcProgress& p) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last < std::chrono::milliseconds(200)) return;
+            last = now;
+            progress(json{{"phase", p.phase},
+                          {"done", p.done},
+                          {"total", p.total},
+                          {"message", std::string("gc: ") + p.phase + " " +
+                                          std::to_string(p.done) +
+                                          (p.total != 0 ? "/" + std::to_string(p.total) : "")}});
+          };
+          ZEROFS_ASSIGN_OR_RETURN(engine::GcStats stats, volume.volume().RunGc(options, report));
+          json out = GcStatsJson(stats);
+          if (auto space = volume.volume().SpaceUsage(); space.ok()) {
+            out["space"] = SpaceStatsJson(*space);
+          }
+          return out;
+        });
+    control_->Register("space", "live and stored bytes, segments, amplification",
+                       [&volume](const json&, const ControlProgress&) -> Result<json> {
+                         ZEROFS_ASSIGN_OR_RETURN(engine::SpaceStats space,
+                                                 volume.volume().SpaceUsage());
+                         return SpaceStatsJson(space);
+                       });
+    control_->Register("checkpoint.create", "flushes and freezes the volume as {name}",
+                       [&volume](const json& args, const ControlProgress&) -> Result<json> {
+                         ZEROFS_ASSIGN_OR_RETURN(std::string name, NameArg(args));
+                         ZEROFS_ASSIGN_OR_RETURN(engine::CheckpointInfo info,
+                                                 volume.volume().CreateCheckpoint(name));
+                         return CheckpointJson(info);
+                       });
+    control_->Register("checkpoint.list", "lists the checkpoints",
+                       [&volume](const json&, const ControlProgress&) -> Result<json> {
+                         ZEROFS_ASSIGN_OR_RETURN(std::vector<engine::CheckpointInfo> list,
+                                                 volume.volume().ListCheckpoints());
+                         json out = json::array();
+                         for (const auto& c : list) out.push_back(CheckpointJson(c));
+                         return json{{"checkpoints", std::move(out)}};
+                       });
+    control_->Register("checkpoint.info", "one checkpoint {name}",
+                       [&volume](const json& args, const ControlProgress&) -> Result<json> {
+                         ZEROFS_ASSIGN_OR_RETURN(std::string name, NameArg(args));
+                         ZEROFS_ASSIGN_OR_RETURN(engine::CheckpointInfo info,
+                                                 volume.volume().GetCheckpoint(name));
+                         return CheckpointJson(info);
+                       });
+    control_->Register("checkpoint.delete", "deletes a checkpoint {name}; GC reclaims its space",
+                       [&volume](const json& args, const ControlProgress&) -> Result<json> {
+                         ZEROFS_ASSIGN_OR_RETURN(std::string name, NameArg(args));
+                         ZEROFS_RETURN_IF_ERROR(volume.volume().DeleteCheckpoint(name));
+                         return json{{"name", name}};
+                       });
   }
+  auto space_cache = std::make_shared<SpaceCache>(volume);
+  registry_->Add([space_cache](MetricsText& out) {
+    const std::optional<engine::SpaceStats> space = space_cache->Get();
+    if (!space) return;
+    out.Gauge("zerofs_live_bytes", "sealed bytes of the extents the volume refers to",
+              static_cast<double>(space->live_bytes));
+    out.Gauge("zerofs_stored_bytes", "bytes of all segment objects in the bucket",
+              static_cast<double>(space->stored_bytes));
+    out.Gauge("zerofs_segments", "segment objects in the bucket",
+              static_cast<double>(space->segment_count));
+    out.Gauge("zerofs_space_amplification", "stored bytes / live bytes",
+              space->amplification());
+    out.Gauge("zerofs_checkpoints", "named checkpoints", static_cast<double>(space->checkpoints));
+  });
   registry_->Add([&volume](MetricsText& out) {
     const engine::VolumeStats s = volume.volume().stats();
     const objstore::MeterSnapshot m = volume.store_requests();

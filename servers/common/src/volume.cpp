@@ -6,6 +6,8 @@
 
 #include "zerofs/common/log.h"
 #include "zerofs/crypto/codec.h"
+#include "zerofs/engine/space.h"
+#include "zerofs/format.h"
 #include "zerofs/objstore/open.h"
 
 namespace zerofs::server {
@@ -117,9 +119,8 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
   options.password = resolved.storage.password;
   options.cache_dir = resolved.cache.dir;
   options.mode = writer ? engine::OpenMode::kWrite : engine::OpenMode::kReadOnly;
-  if (!flags.checkpoint.empty()) {
-    return Status::NotSupported("--checkpoint: this build cannot open checkpoints yet");
-  }
+  options.checkpoint = flags.checkpoint;
+  options.gc = engine::GcSettingsFromConfig(resolved.gc);
   options.memory_cache_bytes = resolved.cache.memory_mb << 20;
   options.disk_cache_bytes = resolved.cache.disk_gb << 30;
   auto compression = crypto::ParseCompression(resolved.storage.compression);
@@ -130,6 +131,11 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
   if (!volume.ok()) {
     Status status = volume.status();
     if (status.code() == StatusCode::kNotFound) {
+      const bool volume_exists = meter->Head(format::kKeyObjectName).ok();
+      if (volume_exists && !flags.checkpoint.empty()) {
+        return status.WithContext("no checkpoint " + Quoted(flags.checkpoint) + " in the volume at " +
+                                  Quoted(url) + " (`zerofs checkpoint list` shows them)");
+      }
       return status.WithContext("no volume at " + Quoted(url) + " (create one with `zerofs init`)");
     }
     if (status.code() == StatusCode::kPermissionDenied) {

@@ -61,7 +61,6 @@ Result<std::string> Dispatcher::Handle(std::string_view record, const std::strin
 
   ZEROFS_LOG(kDebug) << "nfs: " << peer << " xid " << call.xid << " program " << call.program
                      << " v" << call.version << " procedure " << call.procedure;
-  const bool is_null = call.procedure == 0;
   CallContext ctx;
   ctx.peer = peer;
   if (call.cred.flavor == static_cast<std::uint32_t>(AuthFlavor::kSys)) {
@@ -72,7 +71,12 @@ Result<std::string> Dispatcher::Handle(std::string_view record, const std::strin
       return AuthErrorReply(call.xid, AuthStat::kBadCred);
     }
     ctx.cred = std::move(*cred);
-  } else if (!(call.cred.flavor == static_cast<std::uint32_t>(AuthFlavor::kNone) && is_null)) {
+  } else if (call.cred.flavor == static_cast<std::uint32_t>(AuthFlavor::kNone)) {
+    // An anonymous caller acts as nobody, with no rights beyond what "others" have.
+    ctx.anonymous = true;
+    ctx.cred.uid = kNobodyId;
+    ctx.cred.gid = kNobodyId;
+  } else {
     return AuthErrorReply(call.xid, AuthStat::kTooWeak);
   }
 

@@ -112,7 +112,7 @@ TEST_CASE("control: malformed lines get an error and the server keeps serving") 
   server.Stop();
 }
 
-TEST_CASE("control: a second server does not steal a live socket; a stale one is replaced") {
+TEST_CASE("control: a second server does not steal a live socket, a stale one is replaced") {
   const std::string path = TempSocket("c.sock");
   {
     ControlServer first(path);

@@ -26,7 +26,7 @@ LeaseOptions Options(const char* program, int ttl_ms, bool takeover = false) {
 
 }  // namespace
 
-TEST_CASE("lease: a live holder keeps others out; release lets them in") {
+TEST_CASE("lease: a live holder keeps others out, release lets them in") {
   auto store = std::make_shared<zerofs::objstore::MemoryStore>();
   auto first = WriterLease::Acquire(store, Options("zerofs run", 60000));
   REQUIRE(first.ok());
@@ -41,7 +41,7 @@ TEST_CASE("lease: a live holder keeps others out; release lets them in") {
   CHECK(third.ok());
 }
 
-TEST_CASE("lease: renewal keeps it alive past its ttl; a dead holder's lease expires") {
+TEST_CASE("lease: renewal keeps it alive past its ttl, a dead holder's lease expires") {
   auto store = std::make_shared<zerofs::objstore::MemoryStore>();
   auto holder = WriterLease::Acquire(store, Options("a", 300));
   REQUIRE(holder.ok());

@@ -31,7 +31,7 @@ Config MemoryConfig(const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("services: flush and stats through the control socket; metrics count requests") {
+TEST_CASE("services: flush and stats through the control socket, metrics count requests") {
   const std::string name = "services-test-" + std::to_string(::getpid());
   auto store = zerofs::objstore::Open("memory://" + name);
   REQUIRE(store.ok());
@@ -69,7 +69,33 @@ TEST_CASE("services: flush and stats through the control socket; metrics count r
   CHECK((*stats)["volume"]["store"]["put_requests"].get<std::uint64_t>() > 0);
   CHECK((*stats)["protocols"]["test"]["requests"] == 7);
 
+  CHECK(stats->contains("space"));
+  CHECK((*stats)["space"]["segment_count"].get<std::uint64_t>() > 0);
+
+  // Checkpoints and GC through the socket.
+  auto made_cp = CallControl(flags.control_socket, "checkpoint.create", json{{"name", "c1"}});
+  INFO(made_cp.status().ToString());
+  REQUIRE(made_cp.ok());
+  CHECK((*made_cp)["name"] == "c1");
+  auto again = CallControl(flags.control_socket, "checkpoint.create", json{{"name", "c1"}});
+  CHECK(again.status().code() == StatusCode::kAlreadyExists);
+  auto listed = CallControl(flags.control_socket, "checkpoint.list", json::object());
+  REQUIRE(listed.ok());
+  REQUIRE((*listed)["checkpoints"].size() == 1);
+  CHECK((*listed)["checkpoints"][0]["name"] == "c1");
+  auto no_name = CallControl(flags.control_socket, "checkpoint.info", json::object());
+  CHECK(no_name.status().code() == StatusCode::kInvalidArgument);
+  auto gc = CallControl(flags.control_socket, "gc", json{{"grace_s", 0}});
+  INFO(gc.status().ToString());
+  REQUIRE(gc.ok());
+  CHECK(gc->contains("segments_deleted"));
+  CHECK((*gc)["space"]["checkpoints"] == 1);
+  REQUIRE(CallControl(flags.control_socket, "checkpoint.delete", json{{"name", "c1"}}).ok());
+  auto gone = CallControl(flags.control_socket, "checkpoint.info", json{{"name", "c1"}});
+  CHECK(gone.status().code() == StatusCode::kNotFound);
+
   const std::string text = services.metrics().Render();
+  CHECK(text.find("zerofs_stored_bytes") != std::string::npos);
   CHECK(text.find("zerofs_store_requests_total{op=\"put\"}") != std::string::npos);
   CHECK(text.find("zerofs_protocol_requests_total{protocol=\"test\"} 7") != std::string::npos);
 
@@ -99,7 +125,7 @@ TEST_CASE("services: opening a volume names what is wrong") {
   CHECK(denied.status().code() == StatusCode::kPermissionDenied);
 }
 
-TEST_CASE("services: a second writer is refused while the first serves; readers are not") {
+TEST_CASE("services: a second writer is refused while the first serves, readers are not") {
   const std::string name = "services-test-lease-" + std::to_string(::getpid());
   auto store = zerofs::objstore::Open("memory://" + name);
   REQUIRE(store.ok());

@@ -21,7 +21,7 @@ TEST_CASE("a new device reads as zeroes and stores nothing") {
   CHECK(dev.StoredBytes() == 0);
 }
 
-TEST_CASE("writes across chunk boundaries read back; only touched chunks are stored") {
+TEST_CASE("writes across chunk boundaries read back, only touched chunks are stored") {
   MemoryBlockDevice dev(1 << 20, {});
   std::string data(kChunk + 100, 'q');
   REQUIRE(dev.Write(kChunk - 50, data, false).ok());

@@ -145,7 +145,7 @@ TEST_CASE("an export added after the handshake began is found") {
         OptionOutcome::Next::kTransmission);
 }
 
-TEST_CASE("NBD_OPT_EXPORT_NAME: reply with or without zero padding; unknown name hangs up") {
+TEST_CASE("NBD_OPT_EXPORT_NAME: reply with or without zero padding, unknown name hangs up") {
   Fixture f;
   Negotiator plain(f.provider, {});
   REQUIRE(plain.AcceptClientFlags(kClientFixedNewstyle).ok());

@@ -159,7 +159,7 @@ TEST_CASE("write, read back, FUA and FLUSH reach the device") {
   CHECK(SimpleError(Run(s, Command::kRead, 0, 0)) == 0);
 }
 
-TEST_CASE("structured reads use data chunks; errors become error chunks") {
+TEST_CASE("structured reads use data chunks, errors become error chunks") {
   auto dev = std::make_shared<nbdtest::TestDevice>(1 << 20);
   Session s = MakeSession(dev, true);
   REQUIRE(dev->Write(0, "abc", false).ok());

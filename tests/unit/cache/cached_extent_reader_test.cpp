@@ -362,7 +362,7 @@ TEST_CASE("EraseSegment forgets a deleted segment in both caches") {
   CHECK(Gets(v) == 1);
 }
 
-TEST_CASE("Dropped prefetches release their frames; a reader with queued ones shuts down") {
+TEST_CASE("Dropped prefetches release their frames, a reader with queued ones shuts down") {
   TestVolume v;
   const auto extents = v.WriteSegment(1, 32);
   const auto refs = TestVolume::Refs(extents);

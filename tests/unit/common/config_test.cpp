@@ -39,6 +39,7 @@ memory_mb = 512
 disk_gb = 20
 [servers.nfs]
 listen = ["127.0.0.1:2049"]
+commit = "relaxed"
 [servers.ninep]
 listen = ["127.0.0.1:5564"]
 unix_socket = "/run/zerofs/9p.sock"
@@ -62,6 +63,7 @@ level = "debug"
   CHECK(cfg->cache.memory_mb == 512);
   CHECK(cfg->nfs.enabled);
   CHECK(cfg->nfs.listen == std::vector<std::string>{"127.0.0.1:2049"});
+  CHECK(cfg->nfs.commit == "relaxed");
   CHECK(cfg->ninep.unix_socket == "/run/zerofs/9p.sock");
   CHECK(cfg->nbd.listen == std::vector<std::string>{"127.0.0.1:10809"});
   CHECK(cfg->control_socket == "/run/zerofs/control.sock");
@@ -82,6 +84,19 @@ TEST_CASE("unknown keys are rejected with the key and file named") {
   auto server = ParseConfig("[servers.nfs]\nlisten = []\nport = 1\n", "c.toml", FakeEnv);
   REQUIRE_FALSE(server.ok());
   CHECK(server.status().message() == "c.toml: 'servers.nfs.port' is not a known setting");
+}
+
+TEST_CASE("servers.nfs.commit is durable by default and only durable or relaxed") {
+  auto plain = ParseConfig("[servers.nfs]\nlisten = []\n", "g.toml", FakeEnv);
+  REQUIRE(plain.ok());
+  CHECK(plain->nfs.commit == "durable");
+  auto bad = ParseConfig("[servers.nfs]\ncommit = \"fast\"\n", "h.toml", FakeEnv);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() ==
+        "h.toml: 'servers.nfs.commit' must be \"durable\" or \"relaxed\", not 'fast'");
+  auto other = ParseConfig("[servers.ninep]\ncommit = \"relaxed\"\n", "i.toml", FakeEnv);
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.status().message() == "i.toml: 'servers.ninep.commit' is not a known setting");
 }
 
 TEST_CASE("wrong types and ranges name the key") {

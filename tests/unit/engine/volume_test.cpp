@@ -144,7 +144,7 @@ TEST_CASE("concurrent syncs share flushes (group commit)") {
   }
 }
 
-TEST_CASE("a second writer fences the first; nothing of the first after the fence survives") {
+TEST_CASE("a second writer fences the first, nothing of the first after the fence survives") {
   auto store = std::make_shared<objstore::MemoryStore>();
   testing::InitVolume(*store);
   TempDir cache_a, cache_b, cache_c;

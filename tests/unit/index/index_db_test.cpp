@@ -78,7 +78,7 @@ TEST_CASE("a new index is empty at applied seq 0", "[index][db]") {
   CHECK(Contents(*db).empty());
 }
 
-TEST_CASE("apply writes every op and applied_seq; reopen keeps both", "[index][db]") {
+TEST_CASE("apply writes every op and applied_seq, reopen keeps both", "[index][db]") {
   TempDir tmp;
   const auto dir = tmp.path() / "db";
   {
@@ -310,7 +310,7 @@ TEST_CASE("read-only open refuses writes and a missing database", "[index][db]")
   CHECK(db->Apply(Puts({{InodeKey(2), "b"}}), 2).code() == StatusCode::kNotSupported);
 }
 
-TEST_CASE("a second writer on the same directory is refused; destroy wipes it", "[index][db]") {
+TEST_CASE("a second writer on the same directory is refused, destroy wipes it", "[index][db]") {
   TempDir tmp;
   const auto dir = tmp.path() / "db";
   {

@@ -25,7 +25,7 @@ vfs::Attr NewFile(vfs::Filesystem& fs, const vfs::Credentials& c, const std::str
 
 }  // namespace
 
-TEST_CASE("chmod is the owner's or root's; setgid needs the group") {
+TEST_CASE("chmod is the owner's or root's, setgid needs the group") {
   VfsFixture f;
   auto& fs = f.fs();
   const vfs::Attr file = NewFile(fs, kAlice, "f", 0644);
@@ -46,7 +46,7 @@ TEST_CASE("chmod is the owner's or root's; setgid needs the group") {
   CHECK_ERRNO(fs.SetAttr(kAlice, 424242, SetAttrRequest::Chmod(0)), ESTALE);
 }
 
-TEST_CASE("chown: root changes owners; owners change the group to one of theirs") {
+TEST_CASE("chown: root changes owners, owners change the group to one of theirs") {
   VfsFixture f;
   auto& fs = f.fs();
   const vfs::Attr file = NewFile(fs, kAlice, "f", 0644);
@@ -77,7 +77,7 @@ TEST_CASE("chown clears setuid, and setgid on group-executable files, even by ro
   CHECK(fs.SetAttr(kRoot, prog.ino, both)->mode == (kReg | 04755));
 }
 
-TEST_CASE("writes and truncation by non-root clear setuid/setgid; root's do not") {
+TEST_CASE("writes and truncation by non-root clear setuid/setgid, root's do not") {
   VfsFixture f;
   auto& fs = f.fs();
   const vfs::Attr prog = NewFile(fs, kRoot, "prog", 06777);
@@ -171,7 +171,7 @@ TEST_CASE("utimensat rules: explicit times are the owner's, 'now' needs write ac
   CHECK(fs.GetAttr(file.ino)->atime == vfs::Timespec{-5, 7});
 }
 
-TEST_CASE("writes stamp mtime and ctime; relatime updates atime once after a change") {
+TEST_CASE("writes stamp mtime and ctime, relatime updates atime once after a change") {
   VfsFixture f;
   auto& fs = f.fs();
   const vfs::Attr file = NewFile(fs, kAlice, "f", 0644);

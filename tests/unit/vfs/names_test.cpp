@@ -239,7 +239,7 @@ TEST_CASE("sticky directories: only the owners of the entry or directory, or roo
   REQUIRE_OK(fs.Unlink(kAlice, shared.ino, "b"));
 }
 
-TEST_CASE("setgid directories pass their group down; setgid is stripped for outsiders") {
+TEST_CASE("setgid directories pass their group down, setgid is stripped for outsiders") {
   VfsFixture f;
   auto& fs = f.fs();
   const vfs::Attr proj = MustMkdir(fs, kRoot, kRootIno, "proj", 0777);
@@ -290,7 +290,7 @@ TEST_CASE("mknod makes fifos and sockets for anyone, devices only for root") {
   CHECK_ERRNO(fs.Open(kAlice, fifo->ino, vfs::kOpenReadOnly | vfs::kOpenDirectory), ENOTDIR);
 }
 
-TEST_CASE("symlink stores its target; readlink returns it") {
+TEST_CASE("symlink stores its target, readlink returns it") {
   VfsFixture f;
   auto& fs = f.fs();
   auto link = fs.Symlink(kRoot, kRootIno, "l", "../some/where");
@@ -308,7 +308,7 @@ TEST_CASE("symlink stores its target; readlink returns it") {
   CHECK_ERRNO(fs.Open(kRoot, link->ino, vfs::kOpenReadOnly), ELOOP);
 }
 
-TEST_CASE("hard links count; directories cannot be linked; protected hard links") {
+TEST_CASE("hard links count, directories cannot be linked, protected hard links") {
   VfsFixture f;
   auto& fs = f.fs();
   REQUIRE_OK(fs.SetAttr(kRoot, kRootIno, vfs::SetAttrRequest::Chmod(0777)));

@@ -63,7 +63,7 @@ TEST_CASE("rename moves an entry and stamps the inode and both directories") {
   CHECK_ERRNO(fs.Rename(kRoot, b.ino, "missing", a.ino, "x", 0), ENOENT);
 }
 
-TEST_CASE("rename replaces a file; the replaced file lives on while open") {
+TEST_CASE("rename replaces a file, the replaced file lives on while open") {
   VfsFixture f;
   Tree t(f.fs());
   auto& fs = f.fs();

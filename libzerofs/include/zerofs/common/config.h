@@ -80,6 +80,7 @@ struct GcConfig {
   std::uint64_t rewrite_mb_per_round = 64;   // compaction budget of one round
   std::uint32_t deletes_per_round = 1000;    // segment objects deleted per round
   std::uint32_t compact_below_live_percent = 50;  // compact segments less live than this
+  std::uint32_t max_amplification_percent = 125;  // and more while stored/live exceeds this
   std::uint64_t small_segment_mb = 4;        // merge segments smaller than this
   std::uint64_t deletion_grace_s = 60;       // read replicas' time to move on
 };

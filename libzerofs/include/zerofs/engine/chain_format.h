@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace zerofs::format {
@@ -18,6 +20,16 @@ inline constexpr std::string_view kMetaChainEpoch = "chain_epoch";  // epoch of 
 // The volume the local index belongs to (16-byte uuid), so that a cache directory reused for
 // another volume is detected and rebuilt.
 inline constexpr std::string_view kMetaVolumeUuid = "volume_uuid";
+
+// Pending drops (docs/format.md §12.1): the meta key "drop_<inode as 16 lower-case hex
+// digits>" (empty value) says that the inode was deleted and its extents are still being
+// released by the collector, a bounded number per segment; the last round deletes the key.
+inline constexpr std::string_view kMetaDropPrefix = "drop_";
+inline std::string DropMetaName(std::uint64_t inode) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inode));
+  return std::string(kMetaDropPrefix) + hex;
+}
 
 // A writer has at most this many segments sealed beyond its last durable one.
 inline constexpr std::uint32_t kMaxInflightSegments = 32;

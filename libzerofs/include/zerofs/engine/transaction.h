@@ -32,6 +32,7 @@ struct TxnOp {
     kWrite = 3,       // inode, offset, data
     kZeroRange = 4,   // inode, offset, length: reads back zeros, storage released
     kTruncate = 5,    // inode, offset = new size, length = old size
+    kDropData = 6,    // inode: all its data is released in the background
   };
   Kind kind;
   std::string key;
@@ -59,6 +60,15 @@ class Transaction {
   // released and the tail of the last one is zeroed, so a later extension reads zeros.
   void Truncate(std::uint64_t inode, std::uint64_t old_size, std::uint64_t new_size) {
     ops_.push_back({TxnOp::Kind::kTruncate, {}, {}, inode, new_size, old_size});
+  }
+
+  // Releases all of the inode's data, however large, without making this transaction large:
+  // a small file's extents (at most 1024) are released by this transaction itself; for a
+  // larger one it commits a pending-drop record, and the volume's collector releases the
+  // extents in bounded rounds afterwards (resumed after a restart). For a deleted inode
+  // only: its data must no longer be read or written.
+  void DropData(std::uint64_t inode) {
+    ops_.push_back({TxnOp::Kind::kDropData, {}, {}, inode, 0, 0});
   }
 
   bool empty() const { return ops_.empty(); }

@@ -27,10 +27,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zerofs/common/result.h"
 #include "zerofs/common/secret.h"
 #include "zerofs/crypto/codec.h"
+#include "zerofs/engine/space.h"
 #include "zerofs/engine/transaction.h"
 #include "zerofs/objstore/object_store.h"
 
@@ -50,6 +52,9 @@ struct VolumeOptions {
   // temporary directory removed on close.
   std::filesystem::path cache_dir;
   OpenMode mode = OpenMode::kWrite;
+  // Open this named checkpoint instead of the latest state: read-only (as kReadOnly), frozen
+  // at the moment it was taken.
+  std::string checkpoint;
 
   std::uint64_t memory_cache_bytes = 256ULL << 20;
   std::uint64_t disk_cache_bytes = 10ULL << 30;
@@ -68,6 +73,8 @@ struct VolumeOptions {
   // Attempts at uploading one segment when the store fails transiently (with exponential
   // backoff up to 2 s); after the last, the volume stops acknowledging writes.
   std::uint32_t upload_attempts = 30;
+  // Space reclamation on the writer (space.h).
+  GcSettings gc;
 };
 
 struct VolumeStats {
@@ -79,6 +86,10 @@ struct VolumeStats {
   std::uint64_t buffered_bytes = 0;   // dirty + in flight
   std::uint64_t snapshots_written = 0;
   std::uint64_t replayed_segments = 0;  // at open
+  std::uint64_t gc_rounds = 0;          // background and on-demand
+  std::uint64_t gc_segments_deleted = 0;
+  std::uint64_t gc_bytes_freed = 0;
+  std::uint64_t gc_bytes_rewritten = 0;
   bool fenced = false;
 };
 
@@ -119,6 +130,25 @@ class Volume {
   virtual Status Snapshot() = 0;
   // Flushes everything and stops background work. Further calls fail.
   virtual Status Close() = 0;
+
+  // --- space (space.h) ---
+  // Runs the collector to completion (within `options`' budget): drops pending file data,
+  // compacts sparse segments, deletes what nothing needs. Serialized with the background
+  // collector. kCancelled on a read-only volume (except a dry run).
+  virtual Result<GcStats> RunGc(const GcRunOptions& options,
+                                const GcProgressFn& progress = nullptr) = 0;
+  // Live, stored and dead bytes; lists the bucket's segments and index objects.
+  virtual Result<SpaceStats> SpaceUsage() = 0;
+
+  // --- checkpoints ---
+  // Flushes, uploads an index snapshot and writes checkpoints/<name> naming it (create-only:
+  // kPreconditionFailed if the name exists). Names: 1..200 of [A-Za-z0-9._-], not . or ..
+  virtual Result<CheckpointInfo> CreateCheckpoint(std::string_view name) = 0;
+  virtual Result<std::vector<CheckpointInfo>> ListCheckpoints() = 0;
+  // kNotFound if there is no such checkpoint.
+  virtual Result<CheckpointInfo> GetCheckpoint(std::string_view name) = 0;
+  // Its segments and index objects become reclaimable by the collector.
+  virtual Status DeleteCheckpoint(std::string_view name) = 0;
 
   virtual VolumeStats stats() const = 0;
   virtual bool read_only() const = 0;

@@ -7,6 +7,9 @@
 // is the default path for `zerofs run` only (so that several single-protocol servers on one
 // machine do not compete for it).
 //
+// The volume's operations: flush, stats, gc, checkpoint.create|list|info|delete (see
+// docs/operations.md for their arguments and replies).
+//
 // Thread-safety: configure (Add*, control()->Register) before Start; Stop from any thread.
 #pragma once
 
@@ -20,6 +23,7 @@
 
 #include "zerofs/common/config.h"
 #include "zerofs/common/status.h"
+#include "zerofs/engine/space.h"
 #include "zerofs/server/control.h"
 #include "zerofs/server/metrics.h"
 #include "zerofs/server/volume.h"
@@ -73,5 +77,10 @@ class Services {
 
 // The JSON `stats` reports for a volume (also used by `zerofs stats` on a closed volume).
 nlohmann::json VolumeStatsJson(ServedVolume& volume);
+// The engine's space, GC and checkpoint reports as JSON (the control socket's replies and
+// the CLI's --json output).
+nlohmann::json SpaceStatsJson(const engine::SpaceStats& space);
+nlohmann::json GcStatsJson(const engine::GcStats& stats);
+nlohmann::json CheckpointJson(const engine::CheckpointInfo& info);
 
 }  // namespace zerofs::server

@@ -2,7 +2,7 @@
 //
 // Order of checks (RFC 5531 section 9): rpcvers (MSG_DENIED RPC_MISMATCH), credentials
 // (MSG_DENIED AUTH_ERROR: a malformed AUTH_SYS body is AUTH_BADCRED; a flavor other than
-// AUTH_SYS, or AUTH_NONE on anything but a NULL procedure, is AUTH_TOOWEAK), program
+// AUTH_SYS and AUTH_NONE is AUTH_TOOWEAK; AUTH_NONE calls run as nobody), program
 // (PROG_UNAVAIL), version (PROG_MISMATCH 3..3), procedure (PROC_UNAVAIL), arguments
 // (GARBAGE_ARGS), then the handler (SYSTEM_ERR if it throws).
 //

@@ -2,9 +2,8 @@
 // procedure (RFC 1813). The server decodes a call, passes the caller's credentials and the
 // decoded arguments, and encodes the returned result; a handler never sees XDR.
 //
-// Implementations: MemoryNfsHandler (memory_handler.h, a small in-RAM tree for tests and
-// the current zerofs-nfs binary); a handler over zerofs::vfs::Filesystem comes with that
-// layer. Calls arrive concurrently from the server's worker threads, so an implementation
+// Implementations: VfsNfsHandler (vfs_handler.h, a volume's Filesystem: what zerofs-nfs
+// serves) and MemoryNfsHandler (memory_handler.h, a small in-RAM tree for tests). Calls arrive concurrently from the server's worker threads, so an implementation
 // must be thread-safe. A handler reports failures in the result's status (an nfsstat3 /
 // mountstat3); an exception escaping a call becomes an RPC SYSTEM_ERR reply.
 //
@@ -21,10 +20,14 @@
 
 namespace zerofs::nfs {
 
-// Who is calling. The server accepts only AUTH_SYS for everything but the NULL procedures,
-// so `cred` is always the client's claimed uid/gid/gids.
+// The uid and gid an AUTH_NONE caller gets (Linux's nobody / nogroup).
+inline constexpr std::uint32_t kNobodyId = 65534;
+
+// Who is calling: the client's claimed AUTH_SYS uid/gid/gids, or for AUTH_NONE
+// (`anonymous`) uid and gid kNobodyId with no supplementary groups.
 struct CallContext {
   AuthSys cred;
+  bool anonymous = false;
   std::string peer;  // "ADDR:PORT", for logs
 };
 

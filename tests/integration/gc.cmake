@@ -1,0 +1,8 @@
+# The collector end to end: write, overwrite twice, delete half, compact; a checkpoint taken
+# before keeps reading its bytes; deleting it gives the space back (MemoryStore).
+# ZEROFS_GC_TEST_MIB sets the data size (default 256 MiB; 1024 takes about a minute longer).
+zerofs_test(integration_gc integration gc_test.cpp)
+# The CLI: zerofs gc and zerofs checkpoint on a file:// volume.
+add_test(NAME integration_gc_cli
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gc_cli_test.sh $<TARGET_FILE:zerofs_cli>)
+set_tests_properties(integration_gc_cli PROPERTIES LABELS integration TIMEOUT 300)
