@@ -123,6 +123,9 @@ rewrite_mb_per_round = 64
 deletes_per_round = 1000
 # Segments with less live data than this share (percent) of their extents are compacted.
 compact_below_live_percent = 50
+# While the live segments hold more than this share (percent) of the live data, the
+# sparsest of the other partly dead segments are compacted too.
+max_amplification_percent = 125
 # Segments smaller than this (MiB) are merged when there are several.
 small_segment_mb = 4
 # A dead segment is deleted only after this many seconds, so that read replicas following
