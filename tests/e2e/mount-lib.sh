@@ -25,9 +25,11 @@ init_volume() {
     > "$WORK/init.log" 2>&1 || { cat "$WORK/init.log"; return 1; }
 }
 
-# start_server PORT: zerofs-9p on 127.0.0.1:PORT, waits until it accepts connections.
+# start_server PORT [FLAGS...]: zerofs-9p on 127.0.0.1:PORT, waits until it accepts
+# connections.
 start_server() {
-  "$ZEROFS_9P" --config "$WORK/zerofs.toml" --listen "127.0.0.1:$1" >> "$WORK/server.log" 2>&1 &
+  "$ZEROFS_9P" --config "$WORK/zerofs.toml" --listen "127.0.0.1:$1" "${@:2}" \
+    >> "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do
     if (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi

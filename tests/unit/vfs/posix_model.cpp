@@ -117,6 +117,7 @@ Out<vfs::Attr> PosixModel::Lookup(const vfs::Credentials& c, vfs::Ino parent,
   Node* d = Find(parent);
   if (!d) return Out<vfs::Attr>::Fail(ESTALE);
   if (!d->is_dir()) return Out<vfs::Attr>::Fail(ENOTDIR);
+  if (d->nlink == 0) return Out<vfs::Attr>::Fail(ENOENT);  // removed while open
   if (int e = Perm(c, *d, 1)) return Out<vfs::Attr>::Fail(e);
   if (int e = NameErr(name)) return Out<vfs::Attr>::Fail(e);
   if (name == ".") return {0, AttrOf(*d)};
@@ -203,6 +204,7 @@ int PosixModel::CreateChecks(const vfs::Credentials& c, vfs::Ino parent, const s
   Node* d = Find(parent);
   if (!d) return ESTALE;
   if (!d->is_dir()) return ENOTDIR;
+  if (d->nlink == 0) return ENOENT;  // removed while open
   if (int e = Perm(c, *d, 1)) return e;
   if (int e = NameErr(name)) return e;
   if (Dots(name) || d->entries.contains(name)) return EEXIST;
@@ -245,6 +247,7 @@ Out<vfs::CreateResult> PosixModel::Create(const vfs::Credentials& c, vfs::Ino pa
   Node* d = Find(parent);
   if (!d) return R::Fail(ESTALE);
   if (!d->is_dir()) return R::Fail(ENOTDIR);
+  if (d->nlink == 0) return R::Fail(ENOENT);  // removed while open
   if (int e = Perm(c, *d, 1)) return R::Fail(e);
   if (int e = NameErr(name)) return R::Fail(e);
   vfs::Ino existing = 0;
@@ -326,6 +329,7 @@ Out<vfs::Attr> PosixModel::Link(const vfs::Credentials& c, vfs::Ino ino, vfs::In
   Node* d = Find(parent);
   if (!d) return R::Fail(ESTALE);
   if (!d->is_dir()) return R::Fail(ENOTDIR);
+  if (d->nlink == 0) return R::Fail(ENOENT);  // removed while open
   if (int e = Perm(c, *d, 1)) return R::Fail(e);
   if (int e = NameErr(name)) return R::Fail(e);
   if (Dots(name) || d->entries.contains(name)) return R::Fail(EEXIST);
@@ -354,6 +358,7 @@ int PosixModel::Unlink(const vfs::Credentials& c, vfs::Ino parent, const std::st
   Node* d = Find(parent);
   if (!d) return ESTALE;
   if (!d->is_dir()) return ENOTDIR;
+  if (d->nlink == 0) return ENOENT;  // removed while open
   if (int e = Perm(c, *d, 1)) return e;
   if (int e = NameErr(name)) return e;
   if (Dots(name)) return EISDIR;
@@ -371,6 +376,7 @@ int PosixModel::Rmdir(const vfs::Credentials& c, vfs::Ino parent, const std::str
   Node* d = Find(parent);
   if (!d) return ESTALE;
   if (!d->is_dir()) return ENOTDIR;
+  if (d->nlink == 0) return ENOENT;  // removed while open
   if (int e = Perm(c, *d, 1)) return e;
   if (int e = NameErr(name)) return e;
   if (name == ".") return EINVAL;
@@ -383,7 +389,13 @@ int PosixModel::Rmdir(const vfs::Credentials& c, vfs::Ino parent, const std::str
   d->entries.erase(it);
   d->mtime = d->ctime = now_;
   --d->nlink;
-  nodes_.erase(n.ino);
+  if (n.open_count > 0) {
+    // Open handles keep it: stat-able with nlink 0, empty, closed to new names.
+    n.nlink = 0;
+    n.ctime = now_;
+  } else {
+    nodes_.erase(n.ino);
+  }
   return 0;
 }
 
@@ -396,9 +408,11 @@ int PosixModel::Rename(const vfs::Credentials& c, vfs::Ino parent, const std::st
   Node* nd = Find(new_parent);
   if (!od) return ESTALE;
   if (!od->is_dir()) return ENOTDIR;
+  if (od->nlink == 0) return ENOENT;  // removed while open
   if (int e = Perm(c, *od, 1)) return e;
   if (!nd) return ESTALE;
   if (!nd->is_dir()) return ENOTDIR;
+  if (nd->nlink == 0) return ENOENT;  // removed while open
   if (int e = Perm(c, *nd, 1)) return e;
   if (int e = NameErr(name)) return e;
   if (int e = NameErr(new_name)) return e;
@@ -483,6 +497,7 @@ Out<std::vector<MEntry>> PosixModel::ListDir(const vfs::Credentials& c, vfs::Ino
   Node* d = Find(ino);
   if (!d) return R::Fail(ESTALE);
   if (!d->is_dir()) return R::Fail(ENOTDIR);
+  if (d->nlink == 0) return R::Fail(ENOENT);  // removed while open
   if (int e = Perm(c, *d, 4)) return R::Fail(e);
   std::vector<MEntry> out{{".", d->ino, FileType::kDirectory, 1},
                           {"..", d->parent, FileType::kDirectory, 2}};

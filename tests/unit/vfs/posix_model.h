@@ -103,7 +103,14 @@ class PosixModel {
   int RemoveXattr(const vfs::Credentials& c, vfs::Ino ino, const std::string& name);
 
   std::uint64_t UsedBytes() const;
-  std::uint64_t InodeCount() const { return nodes_.size(); }
+  // What statfs counts: a directory removed while open is gone from the count at rmdir.
+  std::uint64_t InodeCount() const {
+    std::uint64_t count = 0;
+    for (const auto& [ino, n] : nodes_) {
+      if (!(n.is_dir() && n.nlink == 0)) ++count;
+    }
+    return count;
+  }
   // The Filesystem went away and came back: handles are gone, orphans reclaimed.
   void Restart();
 
