@@ -13,9 +13,11 @@
 
 #include "zerofs/common/log.h"
 #include "zerofs/nbd/memory_export_provider.h"
+#include "zerofs/nbd/control_ops.h"
 #include "zerofs/nbd/server.h"
 #include "zerofs/nbd/vfs_export_provider.h"
 #include "zerofs/server/cli.h"
+#include "zerofs/server/services.h"
 #include "zerofs/server/volume.h"
 
 namespace {
@@ -56,17 +58,29 @@ int Fail(std::string_view message) {
 }
 
 // Serves `provider` until SIGINT or SIGTERM. `signals` was set up before any thread started.
+// Runs the server with `services` (control socket, metrics) beside it until a signal.
 int Serve(std::shared_ptr<zerofs::nbd::ExportProvider> provider,
-          const zerofs::nbd::ServerOptions& options, zerofs::server::TerminationSignals& signals) {
+          const zerofs::nbd::ServerOptions& options, zerofs::server::TerminationSignals& signals,
+          zerofs::server::Services& services) {
   zerofs::nbd::Server server(std::move(provider), options);
+  services.AddProtocol("nbd", [&server] {
+    const zerofs::nbd::ServerStats s = server.Stats();
+    return zerofs::server::ProtocolCounters{s.connections_accepted, s.connections_active,
+                                            s.connections_refused, s.requests,
+                                            s.protocol_errors};
+  });
   zerofs::Status started = server.Start();
+  if (started.ok()) started = services.Start();
   if (!started.ok()) {
     std::fprintf(stderr, "zerofs-nbd: %s\n", started.message().c_str());
+    server.Stop();
+    server.Wait();
     return 1;
   }
   // Not inside the log statement: that is skipped entirely below the info level.
   const char* signal_name = signals.Wait();
   ZEROFS_LOG(kInfo) << "nbd: " << signal_name << " received; shutting down";
+  services.Stop();
   server.Stop();
   server.Wait();
   return 0;
@@ -79,6 +93,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "zerofs-nbd 0.1.0");
   zerofs::server::CommonFlags flags;
   zerofs::server::VolumeFlags volume_flags;
+  zerofs::server::ServiceFlags service_flags;
   std::vector<std::string> memory;
   zerofs::nbd::ServerOptions options;
   zerofs::server::AddConfigFlag(app, flags, kProgram);
@@ -90,6 +105,7 @@ int main(int argc, char** argv) {
                  "(repeatable), e.g. disk1:256M; SIZE takes K/M/G/T; OPTIONS: ro, slow-zero "
                  "(FAST_ZERO requests fail with ENOTSUP), min-block=N. The first one is the "
                  "default export");
+  zerofs::server::AddServiceFlags(app, service_flags);
   zerofs::server::AddLogLevelFlag(app, flags);
   app.add_option("--io-threads", options.io_threads, "network threads")->capture_default_str();
   app.add_option("--worker-threads", options.worker_threads, "threads running device calls")
@@ -122,7 +138,8 @@ int main(int argc, char** argv) {
       if (!added.ok()) return Fail(added.message());
     }
     zerofs::server::TerminationSignals signals;
-    return Serve(provider, options, signals);
+    zerofs::server::Services services(service_flags, flags.config, /*default_control=*/false);
+    return Serve(provider, options, signals, services);
   }
 
   // Before the volume starts its threads, so that they inherit the signal mask.
@@ -144,7 +161,12 @@ int main(int argc, char** argv) {
         ZEROFS_LOG(kInfo) << "nbd: " << exports->size() << " export(s) in /"
                           << zerofs::nbd::kExportDirName;
       }
-      rc = Serve(std::move(*provider), options, signals);
+      zerofs::server::Services services(service_flags, flags.config, /*default_control=*/false);
+      services.AddVolume(**served);
+      if (services.control() != nullptr) {
+        zerofs::nbd::RegisterNbdControl(*services.control(), (*served)->filesystem());
+      }
+      rc = Serve(std::move(*provider), options, signals, services);
     }
   }
   // Every connection has released its device: make everything durable and close.

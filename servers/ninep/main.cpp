@@ -18,6 +18,7 @@
 #include "zerofs/ninep/vfs_handler.h"
 #include "zerofs/objstore/memory_store.h"
 #include "zerofs/server/cli.h"
+#include "zerofs/server/services.h"
 #include "zerofs/server/volume.h"
 
 namespace {
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "zerofs-9p 0.1.0");
   zerofs::server::CommonFlags flags;
   zerofs::server::VolumeFlags volume_flags;
+  zerofs::server::ServiceFlags service_flags;
   zerofs::ninep::ServerOptions options;
   zerofs::ninep::VfsHandlerOptions handler_options;
   bool ephemeral = false;
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
   zerofs::server::AddVolumeFlags(app, volume_flags);
   app.add_flag("--ephemeral", ephemeral,
                "serve a new empty volume held in memory (nothing persists; for trying out)");
+  zerofs::server::AddServiceFlags(app, service_flags);
   zerofs::server::AddLogLevelFlag(app, flags);
   app.add_option("--msize", options.max_msize, "largest msize offered to clients")
       ->capture_default_str();
@@ -171,15 +174,27 @@ int main(int argc, char** argv) {
   {
     zerofs::ninep::Server server(
         std::make_shared<zerofs::ninep::VfsHandler>(served->fs, handler_options), options);
+    zerofs::server::Services services(service_flags, flags.config, /*default_control=*/false);
+    if (served->volume != nullptr) services.AddVolume(*served->volume);
+    services.AddProtocol("9p", [&server] {
+      const zerofs::ninep::ServerStats s = server.Stats();
+      return zerofs::server::ProtocolCounters{s.connections_accepted, s.connections_active,
+                                              s.connections_refused, s.requests,
+                                              s.protocol_errors};
+    });
     zerofs::Status started = server.Start();
+    if (started.ok()) started = services.Start();
     if (!started.ok()) {
       std::fprintf(stderr, "zerofs-9p: %s\n", started.message().c_str());
+      server.Stop();
+      server.Wait();
       rc = 1;
     } else {
       ZEROFS_LOG(kInfo) << "9p: serving " << served->url;
       // Wait() outside the log statement: a disabled level skips the whole statement.
       const char* signal_name = signals.Wait();
       ZEROFS_LOG(kInfo) << "9p: " << signal_name << " received; shutting down";
+      services.Stop();
       server.Stop();
       server.Wait();
       const zerofs::ninep::ServerStats s = server.Stats();
