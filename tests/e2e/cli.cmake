@@ -32,3 +32,9 @@ add_test(NAME e2e_cli_inuse
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-inuse.sh $<TARGET_FILE:zerofs_cli>
           $<TARGET_FILE:zerofs-9p> ${CMAKE_CURRENT_BINARY_DIR}/cli-inuse)
 set_tests_properties(e2e_cli_inuse PROPERTIES LABELS "e2e;cli" TIMEOUT 120)
+
+# zerofs run with every protocol, and the commands that go through its control socket.
+add_test(NAME e2e_cli_run
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli-run.sh $<TARGET_FILE:zerofs_cli>
+          ${CMAKE_CURRENT_BINARY_DIR}/cli-run)
+set_tests_properties(e2e_cli_run PROPERTIES LABELS "e2e;cli" TIMEOUT 180)
