@@ -4,19 +4,14 @@
 // serves its filesystem through VfsNfsHandler until SIGINT or SIGTERM, then lets every
 // connection finish the calls it has read, makes everything durable and closes the volume.
 #include <CLI/CLI.hpp>
-#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "zerofs/common/log.h"
-#include "zerofs/crypto/random.h"
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/nfs/server.h"
 #include "zerofs/nfs/vfs_handler.h"
-#include "zerofs/objstore/memory_store.h"
-#include "zerofs/objstore/metered_store.h"
 #include "zerofs/server/cli.h"
 #include "zerofs/server/services.h"
 #include "zerofs/server/volume.h"
@@ -61,38 +56,6 @@ const zerofs::server::ProgramInfo kProgram = {
 
 int Fail(std::string_view message) {
   return zerofs::server::Fail(kProgram, message);
-}
-
-// A new volume in a MemoryStore, with a random password: for trying the server out and for
-// tests that need no bucket. Everything is gone when the process exits.
-zerofs::Result<std::unique_ptr<zerofs::server::ServedVolume>> OpenEphemeralVolume() {
-  auto store = std::make_shared<zerofs::objstore::MeteredStore>(
-      std::make_shared<zerofs::objstore::MemoryStore>());
-  std::array<std::uint8_t, 24> raw{};
-  zerofs::crypto::SystemRandom().Fill(raw);
-  std::string password;
-  for (std::uint8_t b : raw) password += "0123456789abcdef"[b & 15];
-  zerofs::Secret secret(std::move(password));
-  zerofs::crypto::CreateVolumeOptions create;
-  create.kdf = zerofs::crypto::Argon2Params::Minimum();
-  ZEROFS_RETURN_IF_ERROR(zerofs::crypto::CreateVolumeKey(*store, secret, create).status());
-  zerofs::engine::VolumeOptions options;
-  options.store = store;
-  options.password = secret;
-  ZEROFS_ASSIGN_OR_RETURN(std::unique_ptr<zerofs::engine::Volume> volume,
-                          zerofs::engine::Volume::Open(std::move(options)));
-  std::shared_ptr<zerofs::engine::Volume> shared(std::move(volume));
-  zerofs::vfs::FilesystemOptions fs_options;
-  fs_options.volume = shared;
-  fs_options.root_mode = 0777;  // any AUTH_SYS user may write, as a scratch space should
-  auto fs = zerofs::vfs::Filesystem::Open(std::move(fs_options));
-  if (!fs.ok()) {
-    (void)shared->Close();
-    return fs.status();
-  }
-  return std::make_unique<zerofs::server::ServedVolume>(
-      shared, std::shared_ptr<zerofs::vfs::Filesystem>(std::move(*fs)), "memory:// (ephemeral)",
-      store);
 }
 
 nlohmann::json StatsJson(const zerofs::nfs::VfsNfsHandler& handler) {
@@ -150,7 +113,7 @@ int main(int argc, char** argv) {
   // Before any thread starts (the volume's included), so that they inherit the signal mask.
   zerofs::server::TerminationSignals signals;
 
-  auto served = ephemeral ? OpenEphemeralVolume()
+  auto served = ephemeral ? zerofs::server::OpenEphemeralServedVolume()
                           : zerofs::server::OpenServedVolume(volume_flags, flags.config,
                                                              "zerofs-nfs");
   if (!served.ok()) {

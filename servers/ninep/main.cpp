@@ -5,18 +5,14 @@
 // connection answer the requests it has read, makes everything durable and closes the
 // volume.
 #include <CLI/CLI.hpp>
-#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "zerofs/common/log.h"
-#include "zerofs/crypto/random.h"
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/ninep/server.h"
 #include "zerofs/ninep/vfs_handler.h"
-#include "zerofs/objstore/memory_store.h"
 #include "zerofs/server/cli.h"
 #include "zerofs/server/services.h"
 #include "zerofs/server/volume.h"
@@ -54,63 +50,6 @@ const zerofs::server::ProgramInfo kProgram = {
 
 int Fail(std::string_view message) {
   return zerofs::server::Fail(kProgram, message);
-}
-
-// What main serves: a volume opened from the flags, or an ephemeral one in memory.
-struct Served {
-  std::unique_ptr<zerofs::server::ServedVolume> volume;  // null when ephemeral
-  std::shared_ptr<zerofs::engine::Volume> ephemeral_volume;
-  std::shared_ptr<zerofs::vfs::Filesystem> fs;
-  std::string url;
-
-  zerofs::Status Close() {
-    fs.reset();
-    if (volume != nullptr) return volume->Close();
-    return ephemeral_volume->Close();
-  }
-};
-
-// A new volume in a MemoryStore with a random password: for trying the server out and for
-// tests that need no bucket. Everything is gone when the process exits.
-zerofs::Result<Served> OpenEphemeral() {
-  auto store = std::make_shared<zerofs::objstore::MemoryStore>();
-  std::array<std::uint8_t, 24> raw{};
-  zerofs::crypto::SystemRandom().Fill(raw);
-  std::string password;
-  for (std::uint8_t b : raw) password += "0123456789abcdef"[b & 15];
-  zerofs::Secret secret(std::move(password));
-  zerofs::crypto::CreateVolumeOptions create;
-  create.kdf = zerofs::crypto::Argon2Params::Minimum();
-  ZEROFS_RETURN_IF_ERROR(zerofs::crypto::CreateVolumeKey(*store, secret, create).status());
-  zerofs::engine::VolumeOptions options;
-  options.store = store;
-  options.password = secret;
-  ZEROFS_ASSIGN_OR_RETURN(std::unique_ptr<zerofs::engine::Volume> volume,
-                          zerofs::engine::Volume::Open(std::move(options)));
-  Served served;
-  served.ephemeral_volume = std::shared_ptr<zerofs::engine::Volume>(std::move(volume));
-  zerofs::vfs::FilesystemOptions fs_options;
-  fs_options.volume = served.ephemeral_volume;
-  fs_options.root_mode = 0777;  // any user may write, as a scratch space should
-  auto fs = zerofs::vfs::Filesystem::Open(std::move(fs_options));
-  if (!fs.ok()) {
-    (void)served.ephemeral_volume->Close();
-    return fs.status();
-  }
-  served.fs = std::shared_ptr<zerofs::vfs::Filesystem>(std::move(*fs));
-  served.url = "memory:// (ephemeral)";
-  return served;
-}
-
-zerofs::Result<Served> OpenVolume(const zerofs::server::VolumeFlags& flags,
-                                  const zerofs::Config& config) {
-  ZEROFS_ASSIGN_OR_RETURN(std::unique_ptr<zerofs::server::ServedVolume> volume,
-                          zerofs::server::OpenServedVolume(flags, config, "zerofs-9p"));
-  Served served;
-  served.fs = volume->filesystem();
-  served.url = volume->url() + (volume->read_only() ? " (read-only)" : "");
-  served.volume = std::move(volume);
-  return served;
 }
 
 }  // namespace
@@ -164,8 +103,9 @@ int main(int argc, char** argv) {
   // Before any thread starts (the volume's included), so that they inherit the signal mask.
   zerofs::server::TerminationSignals signals;
 
-  zerofs::Result<Served> served =
-      ephemeral ? OpenEphemeral() : OpenVolume(volume_flags, flags.config);
+  auto served = ephemeral ? zerofs::server::OpenEphemeralServedVolume()
+                          : zerofs::server::OpenServedVolume(volume_flags, flags.config,
+                                                             "zerofs-9p");
   if (!served.ok()) {
     std::fprintf(stderr, "zerofs-9p: %s\n", served.status().ToString().c_str());
     return 1;
@@ -173,9 +113,9 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     zerofs::ninep::Server server(
-        std::make_shared<zerofs::ninep::VfsHandler>(served->fs, handler_options), options);
+        std::make_shared<zerofs::ninep::VfsHandler>((*served)->filesystem(), handler_options), options);
     zerofs::server::Services services(service_flags, flags.config, /*default_control=*/false);
-    if (served->volume != nullptr) services.AddVolume(*served->volume);
+    services.AddVolume(**served);
     services.AddProtocol("9p", [&server] {
       const zerofs::ninep::ServerStats s = server.Stats();
       return zerofs::server::ProtocolCounters{s.connections_accepted, s.connections_active,
@@ -190,7 +130,8 @@ int main(int argc, char** argv) {
       server.Wait();
       rc = 1;
     } else {
-      ZEROFS_LOG(kInfo) << "9p: serving " << served->url;
+      ZEROFS_LOG(kInfo) << "9p: serving " << (*served)->url()
+                        << ((*served)->read_only() ? " (read-only)" : "");
       // Wait() outside the log statement: a disabled level skips the whole statement.
       const char* signal_name = signals.Wait();
       ZEROFS_LOG(kInfo) << "9p: " << signal_name << " received; shutting down";
@@ -204,7 +145,7 @@ int main(int argc, char** argv) {
     }
   }
   // The server (and with it the handler's filesystem reference) is gone: close the volume.
-  zerofs::Status closed = served->Close();
+  zerofs::Status closed = (*served)->Close();
   if (!closed.ok()) {
     ZEROFS_LOG(kError) << "9p: closing the volume: " << closed;
     return 1;

@@ -1,13 +1,17 @@
 // Opening the volume a server serves; see volume.h.
 #include "zerofs/server/volume.h"
 
+#include <array>
 #include <cstdlib>
 #include <utility>
 
 #include "zerofs/common/log.h"
 #include "zerofs/crypto/codec.h"
+#include "zerofs/crypto/volume_key.h"
+#include "zerofs/crypto/random.h"
 #include "zerofs/engine/space.h"
 #include "zerofs/format.h"
+#include "zerofs/objstore/memory_store.h"
 #include "zerofs/objstore/open.h"
 
 namespace zerofs::server {
@@ -164,6 +168,34 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
                     << " segments replayed";
   return std::make_unique<ServedVolume>(std::move(shared_volume), std::move(shared_fs), url,
                                         std::move(meter), std::move(lease));
+}
+
+Result<std::unique_ptr<ServedVolume>> OpenEphemeralServedVolume() {
+  auto store = std::make_shared<objstore::MeteredStore>(std::make_shared<objstore::MemoryStore>());
+  std::array<std::uint8_t, 24> raw{};
+  crypto::SystemRandom().Fill(raw);
+  std::string password;
+  for (std::uint8_t b : raw) password += "0123456789abcdef"[b & 15];
+  Secret secret(std::move(password));
+  crypto::CreateVolumeOptions create;
+  create.kdf = crypto::Argon2Params::Minimum();  // the password never leaves the process
+  ZEROFS_RETURN_IF_ERROR(crypto::CreateVolumeKey(*store, secret, create).status());
+  engine::VolumeOptions options;
+  options.store = store;
+  options.password = secret;
+  ZEROFS_ASSIGN_OR_RETURN(std::unique_ptr<engine::Volume> volume,
+                          engine::Volume::Open(std::move(options)));
+  std::shared_ptr<engine::Volume> shared(std::move(volume));
+  vfs::FilesystemOptions fs_options;
+  fs_options.volume = shared;
+  fs_options.root_mode = 0777;  // any user may write, as a scratch space should
+  auto fs = vfs::Filesystem::Open(std::move(fs_options));
+  if (!fs.ok()) {
+    (void)shared->Close();
+    return fs.status();
+  }
+  return std::make_unique<ServedVolume>(shared, std::shared_ptr<vfs::Filesystem>(std::move(*fs)),
+                                        "memory:// (ephemeral)", store);
 }
 
 }  // namespace zerofs::server

@@ -77,4 +77,9 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
                                                        const Config& config,
                                                        std::string_view program);
 
+// A new, empty volume held in memory with a random password and a world-writable root
+// (mode 0777): for trying a server out and for tests that need no bucket (--ephemeral).
+// Everything is gone when the process exits.
+Result<std::unique_ptr<ServedVolume>> OpenEphemeralServedVolume();
+
 }  // namespace zerofs::server
