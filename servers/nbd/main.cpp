@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "zerofs/common/log.h"
-#include "zerofs/nbd/memory_export_provider.h"
 #include "zerofs/nbd/control_ops.h"
+#include "zerofs/nbd/memory_export_provider.h"
 #include "zerofs/nbd/server.h"
 #include "zerofs/nbd/vfs_export_provider.h"
 #include "zerofs/server/cli.h"
@@ -66,8 +66,8 @@ int Serve(std::shared_ptr<zerofs::nbd::ExportProvider> provider,
   services.AddProtocol("nbd", [&server] {
     const zerofs::nbd::ServerStats s = server.Stats();
     return zerofs::server::ProtocolCounters{s.connections_accepted, s.connections_active,
-                                            s.connections_refused, s.requests,
-                                            s.protocol_errors};
+                                            s.connections_refused,  s.requests,
+                                            s.protocol_errors,      s.ops};
   });
   zerofs::Status started = server.Start();
   if (started.ok()) started = services.Start();

@@ -113,9 +113,9 @@ int main(int argc, char** argv) {
   // Before any thread starts (the volume's included), so that they inherit the signal mask.
   zerofs::server::TerminationSignals signals;
 
-  auto served = ephemeral ? zerofs::server::OpenEphemeralServedVolume()
-                          : zerofs::server::OpenServedVolume(volume_flags, flags.config,
-                                                             "zerofs-nfs");
+  auto served = ephemeral
+                    ? zerofs::server::OpenEphemeralServedVolume()
+                    : zerofs::server::OpenServedVolume(volume_flags, flags.config, "zerofs-nfs");
   if (!served.ok()) {
     std::fprintf(stderr, "zerofs-nfs: %s\n", served.status().ToString().c_str());
     return 1;
@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
     services.AddProtocol("nfs", [&server] {
       const zerofs::nfs::ServerStats s = server.Stats();
       return zerofs::server::ProtocolCounters{s.connections_accepted, s.connections_active,
-                                              s.connections_refused, s.calls,
-                                              s.protocol_errors};
+                                              s.connections_refused,  s.calls,
+                                              s.protocol_errors,      s.ops};
     });
     services.AddStatsSection("protocol.nfs", [&handler] { return StatsJson(*handler); });
     zerofs::Status started = server.Start();

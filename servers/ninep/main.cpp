@@ -103,9 +103,9 @@ int main(int argc, char** argv) {
   // Before any thread starts (the volume's included), so that they inherit the signal mask.
   zerofs::server::TerminationSignals signals;
 
-  auto served = ephemeral ? zerofs::server::OpenEphemeralServedVolume()
-                          : zerofs::server::OpenServedVolume(volume_flags, flags.config,
-                                                             "zerofs-9p");
+  auto served = ephemeral
+                    ? zerofs::server::OpenEphemeralServedVolume()
+                    : zerofs::server::OpenServedVolume(volume_flags, flags.config, "zerofs-9p");
   if (!served.ok()) {
     std::fprintf(stderr, "zerofs-9p: %s\n", served.status().ToString().c_str());
     return 1;
@@ -113,14 +113,15 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     zerofs::ninep::Server server(
-        std::make_shared<zerofs::ninep::VfsHandler>((*served)->filesystem(), handler_options), options);
+        std::make_shared<zerofs::ninep::VfsHandler>((*served)->filesystem(), handler_options),
+        options);
     zerofs::server::Services services(service_flags, flags.config, /*default_control=*/false);
     services.AddVolume(**served);
     services.AddProtocol("9p", [&server] {
       const zerofs::ninep::ServerStats s = server.Stats();
       return zerofs::server::ProtocolCounters{s.connections_accepted, s.connections_active,
-                                              s.connections_refused, s.requests,
-                                              s.protocol_errors};
+                                              s.connections_refused,  s.requests,
+                                              s.protocol_errors,      s.ops};
     });
     zerofs::Status started = server.Start();
     if (started.ok()) started = services.Start();

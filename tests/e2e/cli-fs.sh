@@ -92,7 +92,7 @@ err_has "'storage.urll' is not a known setting" "bad key is named"
 expect 2 "a malformed URL" -- "$zerofs" ls --url "ftp://nowhere" /
 expect 3 "passwd without a volume" -- env ZEROFS_NEW_PASSWORD=x "$zerofs" passwd "${cfg[@]}" \
   --url "file://$work/empty"
-expect 2 "init with a missing config file" -- "$zerofs" init --config "$work/none.toml"
+expect 3 "init with a missing config file" -- "$zerofs" init --config "$work/none.toml"
 expect 2 "usage: put without a path" -- "$zerofs" put "${cfg[@]}" "$work/small"
 expect 2 "usage: unknown flag" -- "$zerofs" ls --frobnicate "${cfg[@]}" /
 

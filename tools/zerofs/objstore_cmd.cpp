@@ -163,7 +163,8 @@ int RunGet(const ObjstoreOptions& opts, StoreCache& stores) {
 
 int RunPut(const ObjstoreOptions& opts, StoreCache& stores) {
   if (opts.if_none_match && !opts.if_match.empty()) {
-    return ReportError(Status::InvalidArgument("--if-none-match and --if-match exclude each other"));
+    return ReportError(
+        Status::InvalidArgument("--if-none-match and --if-match exclude each other"));
   }
   std::string data;
   if (opts.input == "-") {
@@ -228,8 +229,7 @@ void AddObjstoreCommand(CLI::App& app, CommandRunner& run) {
       "Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 precondition failed,\n"
       "5 permission denied.");
   cmd->require_subcommand(1);
-  cmd->add_option("--config", opts->config_path, "TOML config; its [s3] table is used")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--config", opts->config_path, "TOML config; its [s3] table is used");
   cmd->add_option("--url", opts->store_url, "store URL; arguments are then keys");
   cmd->add_option("--endpoint", opts->endpoint, "S3 endpoint, e.g. http://127.0.0.1:7480");
   cmd->add_option("--region", opts->region, "S3 region");
@@ -238,8 +238,8 @@ void AddObjstoreCommand(CLI::App& app, CommandRunner& run) {
     ZEROFS_ASSIGN_OR_RETURN(S3Config s3, LoadS3Config(*opts));
     return std::make_shared<StoreCache>(std::move(s3));
   };
-  auto bind = [&run, opts, stores_for](CLI::App* sub, int (*fn)(const ObjstoreOptions&,
-                                                               StoreCache&)) {
+  auto bind = [&run, opts, stores_for](CLI::App* sub,
+                                       int (*fn)(const ObjstoreOptions&, StoreCache&)) {
     sub->callback([&run, opts, stores_for, fn] {
       run = [opts, stores_for, fn] {
         if (!opts->single.empty()) opts->targets = {opts->single};

@@ -164,7 +164,8 @@ int RunServe(const RunOptions& opts) {
     services.AddProtocol("nfs", [s] {
       const nfs::ServerStats st = s->Stats();
       return server::ProtocolCounters{st.connections_accepted, st.connections_active,
-                                      st.connections_refused, st.calls, st.protocol_errors};
+                                      st.connections_refused,  st.calls,
+                                      st.protocol_errors,      st.ops};
     });
     services.AddStatsSection("nfs", [handler] {
       const nfs::VfsNfsStats h = handler->Stats();
@@ -175,8 +176,8 @@ int RunServe(const RunOptions& opts) {
                             {"acks_without_flush", h.acks_without_flush},
                             {"durability_errors", h.durability_errors}};
     });
-    running.push_back({"nfs", [s] { return s->Start(); }, [s] { s->Stop(); },
-                       [s] { s->Wait(); }, [s] { return s->Endpoints(); }});
+    running.push_back({"nfs", [s] { return s->Start(); }, [s] { s->Stop(); }, [s] { s->Wait(); },
+                       [s] { return s->Endpoints(); }});
     if (*commit == nfs::CommitMode::kRelaxed) {
       ZEROFS_LOG(kWarn) << "nfs: commit=relaxed: COMMIT and stable writes do not wait for the "
                            "bucket; a crash can lose writes clients were told are stable";
@@ -192,10 +193,11 @@ int RunServe(const RunOptions& opts) {
     services.AddProtocol("9p", [s] {
       const ninep::ServerStats st = s->Stats();
       return server::ProtocolCounters{st.connections_accepted, st.connections_active,
-                                      st.connections_refused, st.requests, st.protocol_errors};
+                                      st.connections_refused,  st.requests,
+                                      st.protocol_errors,      st.ops};
     });
-    running.push_back({"9p", [s] { return s->Start(); }, [s] { s->Stop(); },
-                       [s] { s->Wait(); }, [s] { return s->Endpoints(); }});
+    running.push_back({"9p", [s] { return s->Start(); }, [s] { s->Stop(); }, [s] { s->Wait(); },
+                       [s] { return s->Endpoints(); }});
   }
   if (nbd_at.enabled) {
     nbd::VfsExportOptions export_options;
@@ -211,11 +213,12 @@ int RunServe(const RunOptions& opts) {
     services.AddProtocol("nbd", [s] {
       const nbd::ServerStats st = s->Stats();
       return server::ProtocolCounters{st.connections_accepted, st.connections_active,
-                                      st.connections_refused, st.requests, st.protocol_errors};
+                                      st.connections_refused,  st.requests,
+                                      st.protocol_errors,      st.ops};
     });
     if (services.control() != nullptr) nbd::RegisterNbdControl(*services.control(), fs);
-    running.push_back({"nbd", [s] { return s->Start(); }, [s] { s->Stop(); },
-                       [s] { s->Wait(); }, [s] { return s->Endpoints(); }});
+    running.push_back({"nbd", [s] { return s->Start(); }, [s] { s->Stop(); }, [s] { s->Wait(); },
+                       [s] { return s->Endpoints(); }});
   }
 
   int rc = 0;

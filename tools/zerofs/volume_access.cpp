@@ -6,8 +6,7 @@
 namespace zerofs::cli {
 
 void AddVolumeAccessOptions(CLI::App* cmd, VolumeAccessOptions& opts, bool with_checkpoint) {
-  cmd->add_option("--config", opts.config_path, "TOML config ([storage], [s3], [cache])")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--config", opts.config_path, "TOML config ([storage], [s3], [cache])");
   cmd->add_option("--url", opts.flags.url,
                   "volume URL (file:///path, s3://bucket/prefix); overrides storage.url");
   cmd->add_option("--password-file", opts.flags.password_file,

@@ -1,9 +1,13 @@
 // zerofs init | passwd: create a volume in the bucket; change its password.
 //
-//   zerofs init   --config FILE [--url URL] [--argon2-opslimit N] [--argon2-memlimit-mib N]
-//   zerofs passwd --config FILE [--url URL] [--new-password-file FILE] [--argon2-...]
+//   zerofs init   --config FILE [--url URL] [--password-file FILE] [--argon2-opslimit N]
+//                 [--argon2-memlimit-mib N]
+//   zerofs passwd --config FILE [--url URL] [--password-file FILE] [--new-password-file FILE]
+//                 [--argon2-...]
 //
-// The current password comes from the config (storage.password / storage.password_file).
+// The (current) password comes from the config (storage.password / storage.password_file),
+// else --password-file, else the environment variable ZEROFS_PASSWORD, else (init only) an
+// echo-free prompt, asked twice, when stdin is a terminal.
 // The new password of `passwd` comes from --new-password-file, else the environment
 // variable ZEROFS_NEW_PASSWORD, else an echo-free prompt when stdin is a terminal. It never
 // comes from the command line, where other users could read it in the process list.
@@ -28,12 +32,14 @@ namespace zerofs::cli {
 namespace {
 
 constexpr const char* kNewPasswordEnv = "ZEROFS_NEW_PASSWORD";
+constexpr const char* kPasswordEnv = "ZEROFS_PASSWORD";
 
 struct VolumeOptions {
   std::string config_path;
   std::string url;
   std::uint64_t argon2_opslimit = 0;      // 0: default / keep
   std::uint64_t argon2_memlimit_mib = 0;  // 0: default / keep
+  std::string password_file;
   std::string new_password_file;
 };
 
@@ -48,13 +54,23 @@ Result<OpenedStore> OpenStore(const VolumeOptions& opts) {
   if (cfg.storage.url.empty()) {
     return Status::InvalidArgument(opts.config_path + ": 'storage.url' is not set (or pass --url)");
   }
+  if (cfg.storage.password.empty() && !opts.password_file.empty()) {
+    ZEROFS_RETURN_IF_ERROR(ReadPasswordFile(opts.password_file, &cfg.storage.password));
+  }
   if (cfg.storage.password.empty()) {
-    return Status::InvalidArgument(opts.config_path +
-                                   ": no volume password; set 'storage.password' (e.g. "
-                                   "\"${ZEROFS_PASSWORD}\") or 'storage.password_file'");
+    if (const char* env = std::getenv(kPasswordEnv); env != nullptr && env[0] != '\0') {
+      cfg.storage.password = Secret(std::string(env));
+    }
   }
   ZEROFS_ASSIGN_OR_RETURN(auto store, objstore::Open(cfg.storage.url, cfg.s3));
   return OpenedStore{std::move(cfg), std::move(store)};
+}
+
+Status NoPassword(const VolumeOptions& opts) {
+  return Status::InvalidArgument(opts.config_path +
+                                 ": no volume password; set 'storage.password' (e.g. "
+                                 "\"${ZEROFS_PASSWORD}\") or 'storage.password_file', pass "
+                                 "--password-file FILE, or set ZEROFS_PASSWORD");
 }
 
 // The cost parameters the flags ask for, starting from `base`; nullopt if no flag was given.
@@ -136,9 +152,25 @@ Result<Secret> NewPassword(const VolumeOptions& opts) {
   return first;
 }
 
+// The password of a new volume, when neither the config, --password-file nor the
+// environment gave one: asked twice on the terminal.
+Result<Secret> PromptNewVolumePassword(const VolumeOptions& opts) {
+  if (isatty(STDIN_FILENO) == 0) return NoPassword(opts);
+  ZEROFS_ASSIGN_OR_RETURN(Secret first, Prompt("Password for the new volume: "));
+  ZEROFS_ASSIGN_OR_RETURN(Secret second, Prompt("Repeat the password: "));
+  if (!(first == second)) return Status::InvalidArgument("the passwords do not match");
+  if (first.empty()) return Status::InvalidArgument("the password is empty");
+  return first;
+}
+
 int RunInit(const VolumeOptions& opts) {
   auto opened = OpenStore(opts);
   if (!opened.ok()) return ReportError(opened.status());
+  if (opened->config.storage.password.empty()) {
+    auto pw = PromptNewVolumePassword(opts);
+    if (!pw.ok()) return ReportError(pw.status());
+    opened->config.storage.password = std::move(*pw);
+  }
   auto kdf = KdfFromFlags(opts, crypto::Argon2Params::Default());
   if (!kdf.ok()) return ReportError(kdf.status());
   crypto::CreateVolumeOptions create;
@@ -153,6 +185,7 @@ int RunInit(const VolumeOptions& opts) {
 int RunPasswd(const VolumeOptions& opts) {
   auto opened = OpenStore(opts);
   if (!opened.ok()) return ReportError(opened.status());
+  if (opened->config.storage.password.empty()) return ReportError(NoPassword(opts));
   auto kdf = KdfFromFlags(opts, crypto::Argon2Params::Default());
   if (!kdf.ok()) return ReportError(kdf.status());
   // Check the current password before asking for a new one.
@@ -176,9 +209,11 @@ int RunPasswd(const VolumeOptions& opts) {
 
 void AddCommonOptions(CLI::App* cmd, const std::shared_ptr<VolumeOptions>& opts) {
   cmd->add_option("--config", opts->config_path, "TOML config ([storage] url and password)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   cmd->add_option("--url", opts->url, "store URL, overriding storage.url");
+  cmd->add_option("--password-file", opts->password_file,
+                  "file holding the volume password (one line), when the config names none "
+                  "(else ZEROFS_PASSWORD, else init asks on the terminal)");
   cmd->add_option("--argon2-opslimit", opts->argon2_opslimit, "Argon2id passes (1..32; default 3)");
   cmd->add_option("--argon2-memlimit-mib", opts->argon2_memlimit_mib,
                   "Argon2id memory in MiB (default 256)");
@@ -200,10 +235,8 @@ void AddVolumeCommands(CLI::App& app, CommandRunner& run) {
       "Change the volume password (the data key stays; one small object is rewritten).\n"
       "The new password comes from --new-password-file, ZEROFS_NEW_PASSWORD, or a prompt.");
   AddCommonOptions(passwd, opts);
-  passwd
-      ->add_option("--new-password-file", opts->new_password_file,
-                   "file holding the new password (one line)")
-      ->check(CLI::ExistingFile);
+  passwd->add_option("--new-password-file", opts->new_password_file,
+                     "file holding the new password (one line)");
   passwd->callback([&run, opts] { run = [opts] { return RunPasswd(*opts); }; });
 }
 

@@ -10,6 +10,7 @@
 // batch is sealed; sealed batches are read-only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -31,14 +32,15 @@ struct ExtentId {
 using ExtentData = std::shared_ptr<const std::string>;  // nullptr: a hole
 
 struct Batch {
-  std::uint64_t number = 0;  // the Position of its transactions
-  std::uint64_t seq = 0;     // set when sealed
-  std::vector<index::IndexOp> ops;                          // user ops, in commit order
-  std::map<std::string, std::optional<std::string>> kv;     // latest value per key
-  std::map<ExtentId, ExtentData> extents;                   // latest data per extent
-  std::uint64_t data_bytes = 0;                             // bytes held by `extents`
-  std::uint64_t journal_bytes = 0;                          // estimate, bounds the record
-  std::uint64_t first_change_ms = 0;                        // steady clock, for the interval
+  std::uint64_t number = 0;                              // the Position of its transactions
+  std::uint64_t seq = 0;                                 // set when sealed
+  std::vector<index::IndexOp> ops;                       // user ops, in commit order
+  std::map<std::string, std::optional<std::string>> kv;  // latest value per key
+  std::map<ExtentId, ExtentData> extents;                // latest data per extent
+  std::uint64_t data_bytes = 0;                          // bytes held by `extents`
+  std::uint64_t journal_bytes = 0;                       // estimate, bounds the record
+  std::uint64_t first_change_ms = 0;                     // steady clock, for the interval
+  std::chrono::steady_clock::time_point cut_at{};        // when the batch was cut
 
   // Set by sealing.
   bool sealed = false;

@@ -23,8 +23,7 @@ std::uint64_t NowMs() {
 
 // The value of `key` as of the end of `earlier` (newest last), else the index.
 Result<std::optional<std::string>> LookupBefore(const std::vector<BatchPtr>& earlier,
-                                                const index::IndexDb& db,
-                                                const std::string& key) {
+                                                const index::IndexDb& db, const std::string& key) {
   for (auto b = earlier.rbegin(); b != earlier.rend(); ++b) {
     auto it = (*b)->kv.find(key);
     if (it != (*b)->kv.end()) return it->second;
@@ -49,6 +48,7 @@ void VolumeImpl::CutOpenBatchLocked() {
   flush_requested_ = false;
   if (!open_ || open_->empty()) return;
   BatchPtr batch = std::move(open_);
+  batch->cut_at = std::chrono::steady_clock::now();
   sealed_.push_back(batch);
   to_seal_.push_back(batch);
   open_ = std::make_shared<Batch>();
@@ -56,6 +56,18 @@ void VolumeImpl::CutOpenBatchLocked() {
   next_batch_number_ = open_->number;
   stats_.flushes++;
   cv_.notify_all();
+}
+
+void VolumeImpl::ObserveFlushLatencyLocked(std::chrono::steady_clock::time_point cut_at) {
+  if (cut_at == std::chrono::steady_clock::time_point{}) return;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
+  const auto& bounds = VolumeStats::kFlushLatencyBoundsS;
+  std::size_t bucket = 0;
+  while (bucket < bounds.size() && seconds > bounds[bucket]) bucket++;
+  stats_.flush_latency_counts[bucket]++;
+  stats_.flush_latency_count++;
+  stats_.flush_latency_sum_s += seconds;
 }
 
 void VolumeImpl::FailLocked(const Status& status) {
@@ -75,7 +87,8 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
   index::JournalRecord record;
   record.ops = batch->ops;
   std::vector<index::IndexOp> derived;  // extent map and usage changes, for the chain's kv
-  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> released;  // seq -> bytes, extents
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>>
+      released;  // seq -> bytes, extents
   index::SegmentUsage fresh;
   std::vector<std::pair<segment::ExtentLocation, ExtentData>> written;
 
@@ -126,8 +139,8 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
   }
   derived.push_back(index::IndexOp::Put(index::MetaKey(format::kMetaNextSeq),
                                         index::EncodeU64Value(batch->seq + 1)));
-  derived.push_back(index::IndexOp::Put(index::MetaKey(format::kMetaChainEpoch),
-                                        index::EncodeU64Value(epoch)));
+  derived.push_back(
+      index::IndexOp::Put(index::MetaKey(format::kMetaChainEpoch), index::EncodeU64Value(epoch)));
   record.ops.insert(record.ops.end(), derived.begin(), derived.end());
   ZEROFS_ASSIGN_OR_RETURN(std::string object, writer.Finish(index::EncodeJournalRecord(record)));
 
@@ -191,8 +204,8 @@ void VolumeImpl::FlusherLoop() {
                           segments_since_snapshot_ >= options_.snapshot_every_segments;
     const auto interval_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(options_.snapshot_interval).count());
-    const bool by_time = interval_ms > 0 && segments_since_snapshot_ > 0 &&
-                         now >= last_snapshot_ms_ + interval_ms;
+    const bool by_time =
+        interval_ms > 0 && segments_since_snapshot_ > 0 && now >= last_snapshot_ms_ + interval_ms;
     if ((by_count || by_time) && !closing_) {
       segments_since_snapshot_ = 0;
       last_snapshot_ms_ = now;
@@ -221,8 +234,9 @@ void VolumeImpl::UploadLoop() {
   std::mt19937_64 jitter(std::random_device{}());
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return !to_upload_.empty() || (closing_ && to_seal_.empty()) ||
-                                !failure_.ok(); });
+    cv_.wait(lock, [&] {
+      return !to_upload_.empty() || (closing_ && to_seal_.empty()) || !failure_.ok();
+    });
     if (to_upload_.empty() || !failure_.ok()) {
       if (closing_ || !failure_.ok()) return;
       continue;
@@ -246,13 +260,13 @@ void VolumeImpl::UploadLoop() {
         auto meta = reader_->ReadMeta(batch->seq);
         std::string who = meta.ok() ? "epoch " + std::to_string(meta->footer.writer_epoch)
                                     : "an unreadable segment";
-        status = Status::Cancelled("fenced: " + name + " was written by " + who +
-                                   " while this writer has epoch " +
-                                   std::to_string(root_.writer_epoch));
+        status =
+            Status::Cancelled("fenced: " + name + " was written by " + who +
+                              " while this writer has epoch " + std::to_string(root_.writer_epoch));
         break;
       }
-      const bool transient = put.status().IsRetryable() ||
-                             put.status().code() == StatusCode::kIoError;
+      const bool transient =
+          put.status().IsRetryable() || put.status().code() == StatusCode::kIoError;
       if (!transient || attempt >= options_.upload_attempts) {
         status = put.status().WithContext("uploading " + name);
         break;
@@ -302,6 +316,7 @@ void VolumeImpl::OnUploaded(const BatchPtr& batch, const Status& status) {
       extent_cache_->Insert(cache::FrameId{loc.seq, loc.offset}, data);
     }
     front->written.clear();
+    ObserveFlushLatencyLocked(front->cut_at);
     durable_seq_ = front->seq;
     durable_next_seq_ = front->seq + 1;
     durable_batch_ = front->number;
@@ -322,9 +337,9 @@ Result<index::SnapshotRef> VolumeImpl::SnapshotLocked() {
     std::lock_guard lock(mu_);
     if (!failure_.ok()) return failure_;
   }
-  ZEROFS_ASSIGN_OR_RETURN(index::SnapshotRef ref,
-                          index::UploadSnapshot(*db_, *options_.store, *key_.keys, key_.uuid,
-                                                snapshot_state_));
+  ZEROFS_ASSIGN_OR_RETURN(
+      index::SnapshotRef ref,
+      index::UploadSnapshot(*db_, *options_.store, *key_.keys, key_.uuid, snapshot_state_));
   index::RootRecord next = root_;
   const std::optional<index::SnapshotRef> previous = root_.snapshot;
   next.snapshot = ref;
@@ -358,8 +373,8 @@ Result<index::SnapshotRef> VolumeImpl::SnapshotLocked() {
                         << checkpoints.status();
     } else {
       for (const CheckpointRecord& c : *checkpoints) keep.push_back(*c.root.snapshot);
-      auto deleted = index::DeleteUnreferencedIndexObjects(*options_.store, *key_.keys,
-                                                           key_.uuid, keep, &snapshot_state_);
+      auto deleted = index::DeleteUnreferencedIndexObjects(*options_.store, *key_.keys, key_.uuid,
+                                                           keep, &snapshot_state_);
       if (!deleted.ok()) ZEROFS_LOG(kWarn) << "deleting old index objects: " << deleted.status();
     }
   }
@@ -378,9 +393,8 @@ Status VolumeImpl::Close() {
   if (closed_) return Status::Ok();
   if (!read_only() && failure_.ok() && open_) {
     RequestFlushLocked();
-    cv_.wait(lock, [&] {
-      return (sealed_.empty() && (!open_ || open_->empty())) || !failure_.ok();
-    });
+    cv_.wait(lock,
+             [&] { return (sealed_.empty() && (!open_ || open_->empty())) || !failure_.ok(); });
   }
   closing_ = true;
   cv_.notify_all();

@@ -578,6 +578,24 @@ void VolumeImpl::GcLoop() {
   }
 }
 
+Result<std::uint64_t> VolumeImpl::SegmentsBehind(std::uint32_t limit) {
+  if (!read_only()) return std::uint64_t{0};
+  std::uint64_t applied = 0;
+  {
+    std::lock_guard lock(mu_);
+    applied = durable_seq_;
+  }
+  ZEROFS_ASSIGN_OR_RETURN(objstore::ListPageResult page,
+                          options_.store->ListPage(format::kSegmentPrefix,
+                                                   format::SegmentObjectName(applied),
+                                                   std::clamp<std::uint32_t>(limit, 1, 1000)));
+  std::uint64_t behind = 0;
+  for (const objstore::ObjectInfo& object : page.objects) {
+    if (SegmentSeqOf(object.key).has_value()) behind++;
+  }
+  return behind;
+}
+
 Result<SpaceStats> VolumeImpl::SpaceUsage() {
   SpaceStats out;
   ZEROFS_ASSIGN_OR_RETURN(std::vector<objstore::ObjectInfo> objects,

@@ -202,8 +202,7 @@ Result<std::string> VolumeImpl::Read(std::uint64_t inode, std::uint64_t offset,
   std::vector<std::uint64_t> ref_slot;
   for (std::uint64_t i = first; i <= last; ++i) {
     if (known[i - first]) continue;
-    ZEROFS_ASSIGN_OR_RETURN(std::optional<segment::ExtentLocation> loc,
-                            IndexLocation({inode, i}));
+    ZEROFS_ASSIGN_OR_RETURN(std::optional<segment::ExtentLocation> loc, IndexLocation({inode, i}));
     if (!loc.has_value()) continue;  // a hole
     refs.push_back({inode, i, *loc});
     ref_slot.push_back(i - first);
@@ -271,13 +270,13 @@ Result<std::optional<std::vector<std::uint64_t>>> VolumeImpl::InlineDropExtentsL
   using Found = std::optional<std::vector<std::uint64_t>>;
   std::vector<std::uint64_t> found;
   bool too_many = false;
-  ZEROFS_RETURN_IF_ERROR(db_->Scan(index::ExtentPrefix(inode), {},
-                                   [&](std::string_view key, std::string_view) {
-                                     auto parts = index::DecodeExtentKey(key);
-                                     if (parts.ok()) found.push_back(parts->extent_index);
-                                     too_many = found.size() > kInlineDropExtents;
-                                     return !too_many;
-                                   }));
+  ZEROFS_RETURN_IF_ERROR(
+      db_->Scan(index::ExtentPrefix(inode), {}, [&](std::string_view key, std::string_view) {
+        auto parts = index::DecodeExtentKey(key);
+        if (parts.ok()) found.push_back(parts->extent_index);
+        too_many = found.size() > kInlineDropExtents;
+        return !too_many;
+      }));
   if (too_many) return Found();
   auto add_batch = [&](const Batch& b) {
     for (auto it = b.extents.lower_bound({inode, 0});
@@ -319,8 +318,8 @@ Status VolumeImpl::PatchExtentLocked(const ExtentId& id, std::uint64_t at, std::
     }
   }
   std::copy(bytes.begin(), bytes.end(), merged.begin() + static_cast<std::ptrdiff_t>(at));
-  open_->SetExtent(id, AllZero(merged) ? ExtentData()
-                                       : std::make_shared<const std::string>(std::move(merged)));
+  open_->SetExtent(
+      id, AllZero(merged) ? ExtentData() : std::make_shared<const std::string>(std::move(merged)));
   return Status::Ok();
 }
 
@@ -346,9 +345,8 @@ Status VolumeImpl::ZeroRangeLocked(std::uint64_t inode, std::uint64_t offset, st
         PatchExtentLocked({inode, first_idx}, at, zeros.substr(0, n), bases, need_retry));
   }
   if (end % kExtentBytes != 0 && (last_idx != first_idx || offset % kExtentBytes == 0)) {
-    ZEROFS_RETURN_IF_ERROR(PatchExtentLocked({inode, last_idx}, 0,
-                                             zeros.substr(0, end % kExtentBytes), bases,
-                                             need_retry));
+    ZEROFS_RETURN_IF_ERROR(PatchExtentLocked(
+        {inode, last_idx}, 0, zeros.substr(0, end % kExtentBytes), bases, need_retry));
   }
   return Status::Ok();
 }
@@ -391,8 +389,8 @@ Status VolumeImpl::ApplyTxnLocked(const Transaction& txn, const std::map<ExtentI
           const std::uint64_t n = std::min<std::uint64_t>(kExtentBytes - at, data.size());
           const std::string_view piece = data.substr(0, n);
           if (at == 0 && n == kExtentBytes) {
-            open_->SetExtent(id, AllZero(piece) ? ExtentData()
-                                                : std::make_shared<const std::string>(piece));
+            open_->SetExtent(
+                id, AllZero(piece) ? ExtentData() : std::make_shared<const std::string>(piece));
           } else {
             ZEROFS_RETURN_IF_ERROR(PatchExtentLocked(id, at, piece, bases, need_retry));
           }
@@ -506,10 +504,10 @@ Result<Position> VolumeImpl::Commit(const Transaction& txn) {
     if (need_retry) continue;
     const Position pos = open_->number;
     if (open_->first_change_ms == 0) {
-      open_->first_change_ms = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::steady_clock::now().time_since_epoch())
-              .count());
+      open_->first_change_ms =
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now().time_since_epoch())
+                                         .count());
       cv_.notify_all();  // the flusher starts its interval
     }
     if (open_->data_bytes >= options_.segment_target_bytes ||
@@ -552,9 +550,9 @@ Result<VolumeImpl::TxnSize> VolumeImpl::TxnSizeLocked(const Transaction& txn) {
         const std::uint64_t end =
             op.kind == TxnOp::Kind::kTruncate ? op.length : op.offset + op.length;
         if (end <= begin) break;
-        ZEROFS_ASSIGN_OR_RETURN(std::vector<std::uint64_t> existing,
-                                ExistingExtentsLocked(op.inode, begin / kExtentBytes,
-                                                      (end - 1) / kExtentBytes));
+        ZEROFS_ASSIGN_OR_RETURN(
+            std::vector<std::uint64_t> existing,
+            ExistingExtentsLocked(op.inode, begin / kExtentBytes, (end - 1) / kExtentBytes));
         size.extents += existing.size() + 2;
         break;
       }
@@ -614,6 +612,13 @@ VolumeStats VolumeImpl::stats() const {
   s.committed_seq = open_ ? open_->number : 0;
   s.buffered_bytes = BufferedBytesLocked();
   s.fenced = !failure_.ok();
+  if (cached_reader_ != nullptr) {
+    const cache::CachedReaderStats r = cached_reader_->Stats();
+    s.cache_memory_hits = r.memory_hits;
+    s.cache_disk_hits = r.disk_hits;
+    s.cache_misses = r.fetched_frames;
+    s.cache_gets = r.gets;
+  }
   return s;
 }
 

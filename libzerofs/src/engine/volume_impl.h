@@ -49,6 +49,7 @@ class VolumeImpl final : public Volume {
   Status Close() override;
   Result<GcStats> RunGc(const GcRunOptions& options, const GcProgressFn& progress) override;
   Result<SpaceStats> SpaceUsage() override;
+  Result<std::uint64_t> SegmentsBehind(std::uint32_t limit) override;
   Result<CheckpointInfo> CreateCheckpoint(std::string_view name) override;
   Result<std::vector<CheckpointInfo>> ListCheckpoints() override;
   Result<CheckpointInfo> GetCheckpoint(std::string_view name) override;
@@ -89,13 +90,12 @@ class VolumeImpl final : public Volume {
   Result<GcStats> RunGcLocked(const GcRunOptions& options, std::uint64_t max_drop_extents,
                               std::uint32_t max_deletes, const GcProgressFn& progress);
   Status DropPendingData(std::uint64_t max_extents, GcStats& stats, const GcProgressFn& progress);
-  Status CompactSegments(const GcRunOptions& options, GcStats& stats,
-                         const GcProgressFn& progress);
+  Status CompactSegments(const GcRunOptions& options, GcStats& stats, const GcProgressFn& progress);
   // Deletes what may be deleted now; `*next_due_ms` gets when the next segment held only by
   // the grace period becomes deletable (0: none).
   Status DeleteDeadSegments(bool dry_run, std::chrono::milliseconds grace,
-                            std::uint32_t max_deletes, GcStats& stats,
-                            std::uint64_t* next_due_ms, const GcProgressFn& progress);
+                            std::uint32_t max_deletes, GcStats& stats, std::uint64_t* next_due_ms,
+                            const GcProgressFn& progress);
   void GcLoop();
   bool GcStopping() const { return gc_stop_.load(); }
 
@@ -133,8 +133,7 @@ class VolumeImpl final : public Volume {
   // The extents a DropData of `inode` releases at once (index and chain), or nullopt when
   // there are too many for one transaction: then the collector drops them in rounds.
   Result<std::optional<std::vector<std::uint64_t>>> InlineDropExtentsLocked(std::uint64_t inode);
-  Result<std::vector<std::uint64_t>> ExistingExtentsLocked(std::uint64_t inode,
-                                                           std::uint64_t first,
+  Result<std::vector<std::uint64_t>> ExistingExtentsLocked(std::uint64_t inode, std::uint64_t first,
                                                            std::uint64_t last);
 
   // --- flush pipeline ---
@@ -146,6 +145,8 @@ class VolumeImpl final : public Volume {
   Status SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>& earlier);
   void OnUploaded(const BatchPtr& batch, const Status& status);
   void FailLocked(const Status& status);
+  // Counts a batch cut at `cut_at` that just became durable (stats_.flush_latency_*).
+  void ObserveFlushLatencyLocked(std::chrono::steady_clock::time_point cut_at);
   std::uint64_t BufferedBytesLocked() const;
 
   VolumeOptions options_;
@@ -176,24 +177,24 @@ class VolumeImpl final : public Volume {
   std::thread gc_thread_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;               // any state change
-  BatchPtr open_;                            // GUARDED_BY(mu_)
-  std::deque<BatchPtr> sealed_;              // GUARDED_BY(mu_) oldest first, not yet applied
-  std::deque<BatchPtr> to_seal_;             // GUARDED_BY(mu_) waiting for the flusher
-  std::deque<BatchPtr> to_upload_;           // GUARDED_BY(mu_)
-  std::uint64_t next_batch_number_ = 1;      // GUARDED_BY(mu_)
-  std::uint64_t durable_batch_ = 0;          // GUARDED_BY(mu_) all batches <= are durable
-  std::uint64_t next_seq_ = 1;               // GUARDED_BY(mu_) the seq the next seal uses
-  std::uint64_t durable_seq_ = 0;            // GUARDED_BY(mu_)
-  std::uint64_t durable_next_seq_ = 1;       // GUARDED_BY(mu_) where the chain continues
-  std::uint64_t next_inode_ = 2;             // GUARDED_BY(mu_)
-  std::uint64_t chain_epoch_ = 0;            // GUARDED_BY(mu_)
-  std::uint64_t uploads_in_flight_ = 0;      // GUARDED_BY(mu_)
-  Status failure_;                           // GUARDED_BY(mu_) non-OK: fenced or failed
-  bool closing_ = false;                     // GUARDED_BY(mu_)
-  bool flush_requested_ = false;             // GUARDED_BY(mu_)
-  bool closed_ = false;                      // GUARDED_BY(mu_)
-  VolumeStats stats_;                        // GUARDED_BY(mu_)
+  std::condition_variable cv_;                 // any state change
+  BatchPtr open_;                              // GUARDED_BY(mu_)
+  std::deque<BatchPtr> sealed_;                // GUARDED_BY(mu_) oldest first, not yet applied
+  std::deque<BatchPtr> to_seal_;               // GUARDED_BY(mu_) waiting for the flusher
+  std::deque<BatchPtr> to_upload_;             // GUARDED_BY(mu_)
+  std::uint64_t next_batch_number_ = 1;        // GUARDED_BY(mu_)
+  std::uint64_t durable_batch_ = 0;            // GUARDED_BY(mu_) all batches <= are durable
+  std::uint64_t next_seq_ = 1;                 // GUARDED_BY(mu_) the seq the next seal uses
+  std::uint64_t durable_seq_ = 0;              // GUARDED_BY(mu_)
+  std::uint64_t durable_next_seq_ = 1;         // GUARDED_BY(mu_) where the chain continues
+  std::uint64_t next_inode_ = 2;               // GUARDED_BY(mu_)
+  std::uint64_t chain_epoch_ = 0;              // GUARDED_BY(mu_)
+  std::uint64_t uploads_in_flight_ = 0;        // GUARDED_BY(mu_)
+  Status failure_;                             // GUARDED_BY(mu_) non-OK: fenced or failed
+  bool closing_ = false;                       // GUARDED_BY(mu_)
+  bool flush_requested_ = false;               // GUARDED_BY(mu_)
+  bool closed_ = false;                        // GUARDED_BY(mu_)
+  VolumeStats stats_;                          // GUARDED_BY(mu_)
   std::uint64_t segments_since_snapshot_ = 0;  // GUARDED_BY(mu_)
   std::uint64_t last_snapshot_ms_ = 0;         // GUARDED_BY(mu_) steady clock
 

@@ -15,10 +15,14 @@ namespace {
 using nlohmann::json;
 
 json MeterJson(const objstore::MeterSnapshot& m) {
-  return json{{"get_requests", m.get_requests},   {"put_requests", m.put_requests},
-              {"head_requests", m.head_requests}, {"list_requests", m.list_requests},
-              {"delete_requests", m.delete_requests}, {"deleted_keys", m.deleted_keys},
-              {"bytes_in", m.bytes_in},           {"bytes_out", m.bytes_out},
+  return json{{"get_requests", m.get_requests},
+              {"put_requests", m.put_requests},
+              {"head_requests", m.head_requests},
+              {"list_requests", m.list_requests},
+              {"delete_requests", m.delete_requests},
+              {"deleted_keys", m.deleted_keys},
+              {"bytes_in", m.bytes_in},
+              {"bytes_out", m.bytes_out},
               {"errors", m.errors}};
 }
 
@@ -53,6 +57,14 @@ class SpaceCache {
 };
 
 }  // namespace
+
+json OpsJson(const std::vector<OpCount>& ops) {
+  json out = json::object();
+  for (const OpCount& op : ops) {
+    out[op.name] = json{{"requests", op.requests}, {"errors", op.errors}};
+  }
+  return out;
+}
 
 json SpaceStatsJson(const engine::SpaceStats& s) {
   return json{{"live_bytes", s.live_bytes},
@@ -113,6 +125,12 @@ json VolumeStatsJson(ServedVolume& volume) {
            {"snapshots_written", s.snapshots_written},
            {"replayed_segments", s.replayed_segments},
            {"fenced", s.fenced},
+           {"cache", json{{"memory_hits", s.cache_memory_hits},
+                          {"disk_hits", s.cache_disk_hits},
+                          {"misses", s.cache_misses},
+                          {"gets", s.cache_gets}}},
+           {"flush_latency",
+            json{{"count", s.flush_latency_count}, {"sum_seconds", s.flush_latency_sum_s}}},
            {"store", MeterJson(volume.store_requests())}};
   if (auto statfs = volume.filesystem()->StatFilesystem(); statfs.ok()) {
     out["filesystem"] = json{{"used_bytes", statfs->used_bytes}, {"inodes", statfs->inodes}};
@@ -133,7 +151,9 @@ Services::Services(const ServiceFlags& flags, const Config& config, bool default
   }
 }
 
-Services::~Services() { Stop(); }
+Services::~Services() {
+  Stop();
+}
 
 void Services::AddVolume(ServedVolume& volume) {
   AddStatsSection("volume", [&volume] { return VolumeStatsJson(volume); });
@@ -143,16 +163,15 @@ void Services::AddVolume(ServedVolume& volume) {
     return SpaceStatsJson(*space);
   });
   if (control_ != nullptr) {
-    control_->Register("flush", "makes every change made so far durable in the bucket",
-                       [&volume](const json&, const ControlProgress&) -> Result<json> {
-                         const auto start = std::chrono::steady_clock::now();
-                         ZEROFS_RETURN_IF_ERROR(volume.filesystem()->SyncAll());
-                         const double seconds = std::chrono::duration<double>(
-                                                    std::chrono::steady_clock::now() - start)
-                                                    .count();
-                         return json{{"durable_seq", volume.volume().stats().durable_seq},
-                                     {"seconds", seconds}};
-                       });
+    control_->Register(
+        "flush", "makes every change made so far durable in the bucket",
+        [&volume](const json&, const ControlProgress&) -> Result<json> {
+          const auto start = std::chrono::steady_clock::now();
+          ZEROFS_RETURN_IF_ERROR(volume.filesystem()->SyncAll());
+          const double seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          return json{{"durable_seq", volume.volume().stats().durable_seq}, {"seconds", seconds}};
+        });
     control_->Register("volume", "the URL of the volume served, and whether read-only",
                        [&volume](const json&, const ControlProgress&) -> Result<json> {
                          return json{{"url", volume.url()}, {"read_only", volume.read_only()}};
@@ -181,8 +200,7 @@ void Services::AddVolume(ServedVolume& volume) {
             progress(json{{"phase", p.phase},
                           {"done", p.done},
                           {"total", p.total},
-                          {"message", std::string("gc: ") + p.phase + " " +
-                                          std::to_string(p.done) +
+                          {"message", std::string("gc: ") + p.phase + " " + std::to_string(p.done) +
                                           (p.total != 0 ? "/" + std::to_string(p.total) : "")}});
           };
           ZEROFS_ASSIGN_OR_RETURN(engine::GcStats stats, volume.volume().RunGc(options, report));
@@ -237,8 +255,7 @@ void Services::AddVolume(ServedVolume& volume) {
               static_cast<double>(space->stored_bytes));
     out.Gauge("zerofs_segments", "segment objects in the bucket",
               static_cast<double>(space->segment_count));
-    out.Gauge("zerofs_space_amplification", "stored bytes / live bytes",
-              space->amplification());
+    out.Gauge("zerofs_space_amplification", "stored bytes / live bytes", space->amplification());
     out.Gauge("zerofs_checkpoints", "named checkpoints", static_cast<double>(space->checkpoints));
   });
   registry_->Add([&volume](MetricsText& out) {
@@ -252,10 +269,45 @@ void Services::AddVolume(ServedVolume& volume) {
       out.Counter("zerofs_store_requests_total", "requests to the object store, by operation",
                   static_cast<double>(count), {{"op", op}});
     }
+    // Payload flows in only with GETs and out only with PUTs.
     out.Counter("zerofs_store_bytes_total", "payload bytes to and from the object store",
-                static_cast<double>(m.bytes_in), {{"direction", "in"}});
+                static_cast<double>(m.bytes_in), {{"direction", "in"}, {"op", "get"}});
     out.Counter("zerofs_store_bytes_total", "payload bytes to and from the object store",
-                static_cast<double>(m.bytes_out), {{"direction", "out"}});
+                static_cast<double>(m.bytes_out), {{"direction", "out"}, {"op", "put"}});
+    const std::pair<const char*, std::uint64_t> frames[] = {
+        {"memory", s.cache_memory_hits}, {"disk", s.cache_disk_hits}, {"bucket", s.cache_misses}};
+    for (const auto& [source, count] : frames) {
+      out.Counter("zerofs_cache_frames_total",
+                  "extent frames read, by where they came from (memory cache, disk cache, or "
+                  "the bucket: a miss)",
+                  static_cast<double>(count), {{"source", source}});
+    }
+    const std::uint64_t frames_read = s.cache_memory_hits + s.cache_disk_hits + s.cache_misses;
+    constexpr const char* kHitRatioHelp =
+        "share of extent frames served from cache since start (cache=any: memory or disk)";
+    out.Gauge("zerofs_cache_hit_ratio", kHitRatioHelp,
+              frames_read == 0 ? 0.0
+                               : static_cast<double>(s.cache_memory_hits + s.cache_disk_hits) /
+                                     static_cast<double>(frames_read),
+              {{"cache", "any"}});
+    out.Gauge("zerofs_cache_hit_ratio", kHitRatioHelp,
+              frames_read == 0
+                  ? 0.0
+                  : static_cast<double>(s.cache_memory_hits) / static_cast<double>(frames_read),
+              {{"cache", "memory"}});
+    {
+      std::vector<double> bounds(engine::VolumeStats::kFlushLatencyBoundsS.begin(),
+                                 engine::VolumeStats::kFlushLatencyBoundsS.end());
+      std::vector<std::uint64_t> cumulative;
+      std::uint64_t running = 0;
+      for (std::size_t i = 0; i < bounds.size(); ++i) {
+        running += s.flush_latency_counts[i];
+        cumulative.push_back(running);
+      }
+      out.Histogram("zerofs_flush_latency_seconds",
+                    "from cutting a batch to having it durable in the bucket", bounds, cumulative,
+                    s.flush_latency_count, s.flush_latency_sum_s);
+    }
     out.Counter("zerofs_store_errors_total", "failed object store requests",
                 static_cast<double>(m.errors));
     out.Gauge("zerofs_dirty_bytes", "data buffered in memory, not yet durable",
@@ -272,9 +324,14 @@ void Services::AddVolume(ServedVolume& volume) {
               static_cast<double>(s.committed_seq));
     out.Gauge("zerofs_writer_epoch", "the writer epoch of this volume",
               static_cast<double>(s.writer_epoch));
-    out.Gauge("zerofs_fenced", "1 when another writer fenced this one",
-              s.fenced ? 1.0 : 0.0);
+    out.Gauge("zerofs_fenced", "1 when another writer fenced this one", s.fenced ? 1.0 : 0.0);
     out.Gauge("zerofs_read_only", "1 when serving read-only", volume.read_only() ? 1.0 : 0.0);
+    // One LIST per scrape, on read-only volumes only (a writer's lag is 0 by definition).
+    if (auto behind = volume.volume().SegmentsBehind(); behind.ok()) {
+      out.Gauge("zerofs_replica_lag_segments",
+                "segments in the bucket beyond the newest this (read-only) process applied",
+                static_cast<double>(*behind));
+    }
   });
 }
 
@@ -285,7 +342,8 @@ void Services::AddProtocol(std::string name, std::function<ProtocolCounters()> c
                 {"connections_active", c.connections_active},
                 {"connections_refused", c.connections_refused},
                 {"requests", c.requests},
-                {"protocol_errors", c.protocol_errors}};
+                {"protocol_errors", c.protocol_errors},
+                {"ops", OpsJson(c.ops)}};
   });
   registry_->Add([name, counters](MetricsText& out) {
     const ProtocolCounters c = counters();
@@ -302,6 +360,14 @@ void Services::AddProtocol(std::string name, std::function<ProtocolCounters()> c
     out.Counter("zerofs_protocol_connections_refused_total",
                 "client connections refused over the limit",
                 static_cast<double>(c.connections_refused), labels);
+    for (const OpCount& op : c.ops) {
+      const MetricLabels op_labels = {{"protocol", name}, {"op", op.name}};
+      out.Counter("zerofs_protocol_ops_total", "requests by protocol operation",
+                  static_cast<double>(op.requests), op_labels);
+      out.Counter("zerofs_protocol_op_errors_total",
+                  "requests answered with an error, by protocol operation",
+                  static_cast<double>(op.errors), op_labels);
+    }
   });
 }
 

@@ -308,6 +308,7 @@ std::string EncodedReply::Flatten() const {
 
 EncodedReply SimpleReply(std::uint64_t cookie, Error error, std::string data) {
   EncodedReply reply;
+  reply.error = error;
   reply.AppendHead(EncodeSimpleReplyHeader(cookie, error));
   reply.data = std::move(data);
   if (!reply.data.empty()) reply.AppendData(0, reply.data.size());
@@ -380,6 +381,7 @@ EncodedReply StructuredErrorReply(std::uint64_t cookie, Error error, std::string
   wire::PutU16(head, static_cast<std::uint16_t>(message.size()));
   head.append(message);
   EncodedReply reply;
+  reply.error = error;
   reply.AppendHead(head);
   return reply;
 }

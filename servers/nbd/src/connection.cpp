@@ -264,6 +264,7 @@ asio::awaitable<void> Connection::Transmission() {
     if (error != Error::kOk) {
       ZEROFS_LOG(kDebug) << "nbd: connection " << id_ << ": " << CommandName(request->type)
                          << " failed with " << ErrorName(error) << ": " << message;
+      context_->ops.Count(request->type, /*error=*/true);
       Enqueue(ErrorReply(*session_, *request, error, message), cost);
       continue;
     }
@@ -285,10 +286,20 @@ void Connection::Submit(const Request& request, std::string payload, std::uint64
       ZEROFS_LOG(kError) << "nbd: " << CommandName(request.type) << " failed: " << e.what();
       reply = ErrorReply(*session, request, Error::kIo, "internal server error");
     }
+    self->context_->ops.Count(request.type, reply.error != Error::kOk);
     asio::post(self->executor_, [self, reply = std::move(reply), cost]() mutable {
       self->Enqueue(std::move(reply), cost);
     });
   });
+}
+
+std::vector<std::string> CommandNames() {
+  std::vector<std::string> names;
+  for (std::uint16_t type = 0; type < 16; ++type) {
+    const std::string_view name = CommandName(type);
+    names.emplace_back(name == "UNKNOWN" ? std::string() : std::string(name));
+  }
+  return names;
 }
 
 void Connection::Enqueue(EncodedReply reply, std::uint64_t cost) {

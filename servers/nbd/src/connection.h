@@ -35,6 +35,7 @@
 #include "zerofs/nbd/server.h"
 #include "zerofs/nbd/transmission.h"
 #include "zerofs/server/connection_registry.h"
+#include "zerofs/server/op_counters.h"
 
 namespace zerofs::nbd::internal {
 
@@ -47,6 +48,9 @@ class Connection;
 using Registry = server::ConnectionRegistry<Connection>;
 
 // What every connection of a server shares.
+// Names of the transmission commands by type (for the per-operation counters).
+std::vector<std::string> CommandNames();
+
 struct ServerContext {
   std::shared_ptr<ExportProvider> provider;
   NegotiatorOptions negotiator;
@@ -57,6 +61,8 @@ struct ServerContext {
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  // Commands by type; errors are the ones answered with an error code.
+  server::OpCounters ops{CommandNames()};
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -16,9 +16,11 @@ constexpr std::uint32_t kMountProcCount = 6;
 // Decodes the arguments with `decode`; on success encodes what `call` writes after a
 // SUCCESS header, otherwise answers GARBAGE_ARGS.
 template <typename Decode, typename Call>
-std::string Run(std::uint32_t xid, XdrDecoder& in, Decode decode, Call call) {
+std::string Run(std::uint32_t xid, XdrDecoder& in, Decode decode, Call call,
+                const server::OpCounters* ops = nullptr, std::size_t op = 0) {
   auto args = decode(in);
   if (!args.ok()) {
+    if (ops != nullptr) ops->Count(op, /*error=*/true);
     ZEROFS_LOG(kDebug) << "nfs: xid " << xid << ": garbage arguments: " << args.status().message();
     return AcceptErrorReply(xid, AcceptStat::kGarbageArgs);
   }
@@ -34,6 +36,13 @@ Result<bool> DecodeVoid(XdrDecoder& in) {
 }
 
 }  // namespace
+
+Dispatcher::Dispatcher(NfsHandler& handler)
+    : handler_(handler), ops_([] {
+        std::vector<std::string> names;
+        for (std::uint32_t p = 0; p < kNfs3ProcCount; ++p) names.emplace_back(Nfs3ProcName(p));
+        return names;
+      }()) {}
 
 const char* Dispatcher::Nfs3ProcName(std::uint32_t proc) {
   static constexpr const char* kNames[kNfs3ProcCount] = {
@@ -108,75 +117,96 @@ Result<std::string> Dispatcher::Handle(std::string_view record, const std::strin
 std::string Dispatcher::CallNfs(std::uint32_t xid, std::uint32_t proc, XdrDecoder& in,
                                 const CallContext& ctx) const {
   NfsHandler& h = handler_;
+  // Arguments that do not decode count as a failed call of the procedure.
+  auto run = [&](auto decode, auto call) { return Run(xid, in, decode, call, &ops_, proc); };
   switch (static_cast<Nfs3Proc>(proc)) {
-    case Nfs3Proc::kNull: return Run(xid, in, DecodeVoid, [](XdrEncoder&, bool) {});
+    case Nfs3Proc::kNull:
+      return run(DecodeVoid, [&](XdrEncoder&, bool) { ops_.Count(proc, false); });
     case Nfs3Proc::kGetattr:
-      return Run(xid, in, DecodeFhArgs,
-                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Getattr(ctx, a)); });
+      return run(DecodeFhArgs, [&](XdrEncoder& o, const FhArgs& a) {
+        Encode(o, Counted(proc, h.Getattr(ctx, a)));
+      });
     case Nfs3Proc::kSetattr:
-      return Run(xid, in, DecodeSetattrArgs,
-                 [&](XdrEncoder& o, const SetattrArgs& a) { Encode(o, h.Setattr(ctx, a)); });
+      return run(DecodeSetattrArgs, [&](XdrEncoder& o, const SetattrArgs& a) {
+        Encode(o, Counted(proc, h.Setattr(ctx, a)));
+      });
     case Nfs3Proc::kLookup:
-      return Run(xid, in, DecodeLookupArgs,
-                 [&](XdrEncoder& o, const LookupArgs& a) { Encode(o, h.Lookup(ctx, a)); });
+      return run(DecodeLookupArgs, [&](XdrEncoder& o, const LookupArgs& a) {
+        Encode(o, Counted(proc, h.Lookup(ctx, a)));
+      });
     case Nfs3Proc::kAccess:
-      return Run(xid, in, DecodeAccessArgs,
-                 [&](XdrEncoder& o, const AccessArgs& a) { Encode(o, h.Access(ctx, a)); });
+      return run(DecodeAccessArgs, [&](XdrEncoder& o, const AccessArgs& a) {
+        Encode(o, Counted(proc, h.Access(ctx, a)));
+      });
     case Nfs3Proc::kReadlink:
-      return Run(xid, in, DecodeFhArgs,
-                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Readlink(ctx, a)); });
+      return run(DecodeFhArgs, [&](XdrEncoder& o, const FhArgs& a) {
+        Encode(o, Counted(proc, h.Readlink(ctx, a)));
+      });
     case Nfs3Proc::kRead:
-      return Run(xid, in, DecodeReadArgs, [&](XdrEncoder& o, ReadArgs& a) {
+      return run(DecodeReadArgs, [&](XdrEncoder& o, ReadArgs& a) {
         a.count = std::min(a.count, kMaxIoBytes);  // FSINFO rtmax; a larger ask is clamped
-        Encode(o, h.Read(ctx, a));
+        Encode(o, Counted(proc, h.Read(ctx, a)));
       });
     case Nfs3Proc::kWrite:
-      return Run(xid, in, DecodeWriteArgs,
-                 [&](XdrEncoder& o, const WriteArgs& a) { Encode(o, h.Write(ctx, a)); });
+      return run(DecodeWriteArgs, [&](XdrEncoder& o, const WriteArgs& a) {
+        Encode(o, Counted(proc, h.Write(ctx, a)));
+      });
     case Nfs3Proc::kCreate:
-      return Run(xid, in, DecodeCreateArgs,
-                 [&](XdrEncoder& o, const CreateArgs& a) { Encode(o, h.Create(ctx, a)); });
+      return run(DecodeCreateArgs, [&](XdrEncoder& o, const CreateArgs& a) {
+        Encode(o, Counted(proc, h.Create(ctx, a)));
+      });
     case Nfs3Proc::kMkdir:
-      return Run(xid, in, DecodeMkdirArgs,
-                 [&](XdrEncoder& o, const MkdirArgs& a) { Encode(o, h.Mkdir(ctx, a)); });
+      return run(DecodeMkdirArgs, [&](XdrEncoder& o, const MkdirArgs& a) {
+        Encode(o, Counted(proc, h.Mkdir(ctx, a)));
+      });
     case Nfs3Proc::kSymlink:
-      return Run(xid, in, DecodeSymlinkArgs,
-                 [&](XdrEncoder& o, const SymlinkArgs& a) { Encode(o, h.Symlink(ctx, a)); });
+      return run(DecodeSymlinkArgs, [&](XdrEncoder& o, const SymlinkArgs& a) {
+        Encode(o, Counted(proc, h.Symlink(ctx, a)));
+      });
     case Nfs3Proc::kMknod:
-      return Run(xid, in, DecodeMknodArgs,
-                 [&](XdrEncoder& o, const MknodArgs& a) { Encode(o, h.Mknod(ctx, a)); });
+      return run(DecodeMknodArgs, [&](XdrEncoder& o, const MknodArgs& a) {
+        Encode(o, Counted(proc, h.Mknod(ctx, a)));
+      });
     case Nfs3Proc::kRemove:
-      return Run(xid, in, DecodeRemoveArgs,
-                 [&](XdrEncoder& o, const RemoveArgs& a) { Encode(o, h.Remove(ctx, a)); });
+      return run(DecodeRemoveArgs, [&](XdrEncoder& o, const RemoveArgs& a) {
+        Encode(o, Counted(proc, h.Remove(ctx, a)));
+      });
     case Nfs3Proc::kRmdir:
-      return Run(xid, in, DecodeRemoveArgs,
-                 [&](XdrEncoder& o, const RemoveArgs& a) { Encode(o, h.Rmdir(ctx, a)); });
+      return run(DecodeRemoveArgs, [&](XdrEncoder& o, const RemoveArgs& a) {
+        Encode(o, Counted(proc, h.Rmdir(ctx, a)));
+      });
     case Nfs3Proc::kRename:
-      return Run(xid, in, DecodeRenameArgs,
-                 [&](XdrEncoder& o, const RenameArgs& a) { Encode(o, h.Rename(ctx, a)); });
+      return run(DecodeRenameArgs, [&](XdrEncoder& o, const RenameArgs& a) {
+        Encode(o, Counted(proc, h.Rename(ctx, a)));
+      });
     case Nfs3Proc::kLink:
-      return Run(xid, in, DecodeLinkArgs,
-                 [&](XdrEncoder& o, const LinkArgs& a) { Encode(o, h.Link(ctx, a)); });
+      return run(DecodeLinkArgs, [&](XdrEncoder& o, const LinkArgs& a) {
+        Encode(o, Counted(proc, h.Link(ctx, a)));
+      });
     case Nfs3Proc::kReaddir:
-      return Run(xid, in, DecodeReaddirArgs, [&](XdrEncoder& o, const ReaddirArgs& a) {
-        EncodeReaddir(o, h.Readdir(ctx, a), a.count);
+      return run(DecodeReaddirArgs, [&](XdrEncoder& o, const ReaddirArgs& a) {
+        EncodeReaddir(o, Counted(proc, h.Readdir(ctx, a)), a.count);
       });
     case Nfs3Proc::kReaddirplus:
-      return Run(xid, in, DecodeReaddirplusArgs, [&](XdrEncoder& o, const ReaddirplusArgs& a) {
-        EncodeReaddirplus(o, h.Readdirplus(ctx, a), a.dircount, a.maxcount);
+      return run(DecodeReaddirplusArgs, [&](XdrEncoder& o, const ReaddirplusArgs& a) {
+        EncodeReaddirplus(o, Counted(proc, h.Readdirplus(ctx, a)), a.dircount, a.maxcount);
       });
     case Nfs3Proc::kFsstat:
-      return Run(xid, in, DecodeFhArgs,
-                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Fsstat(ctx, a)); });
+      return run(DecodeFhArgs, [&](XdrEncoder& o, const FhArgs& a) {
+        Encode(o, Counted(proc, h.Fsstat(ctx, a)));
+      });
     case Nfs3Proc::kFsinfo:
-      return Run(xid, in, DecodeFhArgs,
-                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Fsinfo(ctx, a)); });
+      return run(DecodeFhArgs, [&](XdrEncoder& o, const FhArgs& a) {
+        Encode(o, Counted(proc, h.Fsinfo(ctx, a)));
+      });
     case Nfs3Proc::kPathconf:
-      return Run(xid, in, DecodeFhArgs,
-                 [&](XdrEncoder& o, const FhArgs& a) { Encode(o, h.Pathconf(ctx, a)); });
+      return run(DecodeFhArgs, [&](XdrEncoder& o, const FhArgs& a) {
+        Encode(o, Counted(proc, h.Pathconf(ctx, a)));
+      });
     case Nfs3Proc::kCommit:
-      return Run(xid, in, DecodeCommitArgs,
-                 [&](XdrEncoder& o, const CommitArgs& a) { Encode(o, h.Commit(ctx, a)); });
+      return run(DecodeCommitArgs, [&](XdrEncoder& o, const CommitArgs& a) {
+        Encode(o, Counted(proc, h.Commit(ctx, a)));
+      });
   }
   return AcceptErrorReply(xid, AcceptStat::kProcUnavail);
 }

@@ -127,6 +127,7 @@ ServerStats Server::Stats() const {
   s.calls = c.calls.load(std::memory_order_relaxed);
   s.protocol_errors = c.protocol_errors.load(std::memory_order_relaxed);
   s.connections_active = impl_->registry_.size();
+  s.ops = c.dispatcher->OpStats();
   return s;
 }
 

@@ -203,6 +203,15 @@ asio::awaitable<void> Connection::Version(std::uint16_t tag, const Tversion& req
   Enqueue(EncodeReply(tag, reply));
 }
 
+std::vector<std::string> RequestTypeNames() {
+  std::vector<std::string> names(256);
+  for (std::size_t type = 0; type < names.size(); type += 2) {  // T-messages are even
+    const std::string_view name = MessageTypeName(static_cast<std::uint8_t>(type));
+    if (!name.empty() && name.front() == 'T') names[type] = std::string(name);
+  }
+  return names;
+}
+
 void Connection::Submit(std::uint16_t tag, Request request) {
   // An fsync may wait seconds for the bucket: it must not occupy a general worker.
   asio::thread_pool& pool =
@@ -210,7 +219,9 @@ void Connection::Submit(std::uint16_t tag, Request request) {
   asio::post(pool, [self = shared_from_this(), fids = fids_, msize = msize_, tag,
                     request = std::move(request)]() mutable {
     RequestContext ctx{*fids, msize};
-    std::string frame = EncodeReply(tag, Dispatch(*self->context_->handler, ctx, request));
+    const Reply reply = Dispatch(*self->context_->handler, ctx, request);
+    self->context_->ops.Count(TypeOf(request), std::holds_alternative<Rlerror>(reply));
+    std::string frame = EncodeReply(tag, reply);
     asio::post(self->executor_, [self, tag, frame = std::move(frame)]() mutable {
       self->Complete(tag, std::move(frame));
     });

@@ -33,6 +33,7 @@
 #include "zerofs/ninep/handler.h"
 #include "zerofs/ninep/server.h"
 #include "zerofs/server/connection_registry.h"
+#include "zerofs/server/op_counters.h"
 
 namespace zerofs::ninep::internal {
 
@@ -45,6 +46,9 @@ class Connection;
 using Registry = server::ConnectionRegistry<Connection>;
 
 // What every connection of a server shares.
+// Names of the T-messages by type code (for the per-operation counters).
+std::vector<std::string> RequestTypeNames();
+
 struct ServerContext {
   std::shared_ptr<Handler> handler;
   ServerOptions options;
@@ -55,6 +59,8 @@ struct ServerContext {
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  // Requests by T-message type; errors are the ones answered with Rlerror.
+  server::OpCounters ops{RequestTypeNames()};
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

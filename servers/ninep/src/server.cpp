@@ -146,6 +146,7 @@ ServerStats Server::Stats() const {
   s.requests = c.requests.load(std::memory_order_relaxed);
   s.protocol_errors = c.protocol_errors.load(std::memory_order_relaxed);
   s.connections_active = impl_->active();
+  s.ops = c.ops.Snapshot();
   return s;
 }
 

@@ -7,8 +7,10 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "zerofs/server/metrics.h"
+#include "zerofs/server/op_counters.h"
 
 namespace {
 
@@ -97,4 +99,24 @@ TEST_CASE("metrics: the HTTP server answers GET /metrics and nothing else") {
 TEST_CASE("metrics: a bad listen address is refused") {
   MetricsServer server("localhost:9091", std::make_shared<MetricsRegistry>());
   CHECK_FALSE(server.Start().ok());
+}
+
+TEST_CASE("op counters: requests and errors by operation code, unknown codes as other") {
+  const zerofs::server::OpCounters ops({"NULL", "GETATTR", "", "LOOKUP"});
+  ops.Count(1, false);
+  ops.Count(1, true);
+  ops.Count(3, false);
+  ops.Count(2, true);    // a code without a name
+  ops.Count(99, false);  // beyond the table
+  const std::vector<zerofs::server::OpCount> snap = ops.Snapshot();
+  REQUIRE(snap.size() == 3);
+  CHECK(snap[0].name == "GETATTR");
+  CHECK(snap[0].requests == 2);
+  CHECK(snap[0].errors == 1);
+  CHECK(snap[1].name == "LOOKUP");
+  CHECK(snap[1].requests == 1);
+  CHECK(snap[1].errors == 0);
+  CHECK(snap[2].name == "other");
+  CHECK(snap[2].requests == 2);
+  CHECK(snap[2].errors == 1);
 }

@@ -50,6 +50,7 @@ TEST_CASE("services: flush and stats through the control socket, metrics count r
   services.AddProtocol("test", [] {
     zerofs::server::ProtocolCounters c;
     c.requests = 7;
+    c.ops = {{"LOOKUP", 5, 2}, {"READ", 2, 0}};
     return c;
   });
   REQUIRE(services.Start().ok());
@@ -68,6 +69,9 @@ TEST_CASE("services: flush and stats through the control socket, metrics count r
   CHECK((*stats)["volume"]["url"] == "memory://" + name);
   CHECK((*stats)["volume"]["store"]["put_requests"].get<std::uint64_t>() > 0);
   CHECK((*stats)["protocols"]["test"]["requests"] == 7);
+  CHECK((*stats)["protocols"]["test"]["ops"]["LOOKUP"]["errors"] == 2);
+  CHECK((*stats)["volume"]["flush_latency"]["count"].get<std::uint64_t>() > 0);
+  CHECK((*stats)["volume"].contains("cache"));
 
   CHECK(stats->contains("space"));
   CHECK((*stats)["space"]["segment_count"].get<std::uint64_t>() > 0);
@@ -98,6 +102,17 @@ TEST_CASE("services: flush and stats through the control socket, metrics count r
   CHECK(text.find("zerofs_stored_bytes") != std::string::npos);
   CHECK(text.find("zerofs_store_requests_total{op=\"put\"}") != std::string::npos);
   CHECK(text.find("zerofs_protocol_requests_total{protocol=\"test\"} 7") != std::string::npos);
+  CHECK(text.find("zerofs_protocol_ops_total{protocol=\"test\",op=\"LOOKUP\"} 5") !=
+        std::string::npos);
+  CHECK(text.find("zerofs_protocol_op_errors_total{protocol=\"test\",op=\"LOOKUP\"} 2") !=
+        std::string::npos);
+  // The flush above was cut and became durable: the histogram counted it.
+  CHECK(text.find("zerofs_flush_latency_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
+  CHECK(text.find("zerofs_flush_latency_seconds_count 0\n") == std::string::npos);
+  CHECK(text.find("zerofs_cache_hit_ratio{cache=\"any\"}") != std::string::npos);
+  CHECK(text.find("zerofs_cache_frames_total{source=\"bucket\"}") != std::string::npos);
+  CHECK(text.find("zerofs_store_bytes_total{direction=\"out\",op=\"put\"}") !=
+        std::string::npos);
 
   services.Stop();
   REQUIRE((*served)->Close().ok());

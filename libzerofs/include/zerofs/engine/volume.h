@@ -19,6 +19,7 @@
 // own locks across the three.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -78,12 +79,12 @@ struct VolumeOptions {
 };
 
 struct VolumeStats {
-  std::uint64_t durable_seq = 0;      // every segment up to here is in the bucket
-  std::uint64_t committed_seq = 0;    // the position the next Commit gets
+  std::uint64_t durable_seq = 0;    // every segment up to here is in the bucket
+  std::uint64_t committed_seq = 0;  // the position the next Commit gets
   std::uint64_t writer_epoch = 0;
   std::uint64_t segments_written = 0;
   std::uint64_t flushes = 0;
-  std::uint64_t buffered_bytes = 0;   // dirty + in flight
+  std::uint64_t buffered_bytes = 0;  // dirty + in flight
   std::uint64_t snapshots_written = 0;
   std::uint64_t replayed_segments = 0;  // at open
   std::uint64_t gc_rounds = 0;          // background and on-demand
@@ -91,6 +92,23 @@ struct VolumeStats {
   std::uint64_t gc_bytes_freed = 0;
   std::uint64_t gc_bytes_rewritten = 0;
   bool fenced = false;
+
+  // Reads of extents: frames served by the memory cache, by the disk cache, and fetched
+  // from the bucket (the misses), with the GETs that fetched them.
+  std::uint64_t cache_memory_hits = 0;
+  std::uint64_t cache_disk_hits = 0;
+  std::uint64_t cache_misses = 0;
+  std::uint64_t cache_gets = 0;
+
+  // Flush latency: from the moment a batch is cut (a sync, the interval or a full buffer)
+  // until it is durable in the bucket and applied to the index. flush_latency_counts[i]
+  // counts flushes that took at most kFlushLatencyBoundsS[i] seconds and more than the
+  // bound before it; the last count is for slower ones (not cumulative).
+  static constexpr std::array<double, 12> kFlushLatencyBoundsS = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  std::array<std::uint64_t, kFlushLatencyBoundsS.size() + 1> flush_latency_counts{};
+  std::uint64_t flush_latency_count = 0;
+  double flush_latency_sum_s = 0;
 };
 
 class Volume {
@@ -104,9 +122,9 @@ class Volume {
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
   // Keys with `prefix` strictly after `start_after` (or from the start), in order, until
   // `visit` returns false.
-  virtual Status Scan(std::string_view prefix, std::string_view start_after,
-                      const std::function<bool(std::string_view key, std::string_view value)>&
-                          visit) = 0;
+  virtual Status Scan(
+      std::string_view prefix, std::string_view start_after,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
 
   // --- data ---
   // `length` bytes of `inode`'s data at `offset`; holes read as zeros. The caller bounds
@@ -139,6 +157,10 @@ class Volume {
                                 const GcProgressFn& progress = nullptr) = 0;
   // Live, stored and dead bytes; lists the bucket's segments and index objects.
   virtual Result<SpaceStats> SpaceUsage() = 0;
+  // How many segment objects the bucket holds beyond the newest this process has applied
+  // (one LIST page from there; at most `limit`): how far a read-only replica lags behind
+  // its writer. A writer's own lag is 0 by definition and costs no request.
+  virtual Result<std::uint64_t> SegmentsBehind(std::uint32_t limit = 1000) = 0;
 
   // --- checkpoints ---
   // Flushes, uploads an index snapshot and writes checkpoints/<name> naming it (create-only:

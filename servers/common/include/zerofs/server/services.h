@@ -26,6 +26,7 @@
 #include "zerofs/engine/space.h"
 #include "zerofs/server/control.h"
 #include "zerofs/server/metrics.h"
+#include "zerofs/server/op_counters.h"
 #include "zerofs/server/volume.h"
 
 namespace zerofs::server {
@@ -44,6 +45,7 @@ struct ProtocolCounters {
   std::uint64_t connections_refused = 0;
   std::uint64_t requests = 0;
   std::uint64_t protocol_errors = 0;
+  std::vector<OpCount> ops;  // requests and errors by operation
 };
 
 class Services {

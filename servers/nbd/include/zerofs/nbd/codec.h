@@ -106,6 +106,7 @@ struct EncodedReply {
   std::string head;
   std::string data;
   std::vector<Piece> pieces;
+  Error error = Error::kOk;  // what the reply reports (for the server's counters)
 
   void AppendHead(std::string_view bytes);
   void AppendData(std::size_t offset, std::size_t length);

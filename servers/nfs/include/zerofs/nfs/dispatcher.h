@@ -13,15 +13,17 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zerofs/common/result.h"
 #include "zerofs/nfs/handler.h"
+#include "zerofs/server/op_counters.h"
 
 namespace zerofs::nfs {
 
 class Dispatcher {
  public:
-  explicit Dispatcher(NfsHandler& handler) : handler_(handler) {}
+  explicit Dispatcher(NfsHandler& handler);
 
   // `record` is one reassembled RPC record; the result is a sealed reply record
   // (record mark included) ready for the socket.
@@ -35,13 +37,24 @@ class Dispatcher {
   // Name of an NFSv3 procedure, for logs ("GETATTR"); "?" when unknown.
   static const char* Nfs3ProcName(std::uint32_t proc);
 
+  // NFSv3 calls and the ones answered with an error status (or GARBAGE_ARGS), by procedure.
+  std::vector<server::OpCount> OpStats() const { return ops_.Snapshot(); }
+
  private:
   std::string CallNfs(std::uint32_t xid, std::uint32_t proc, XdrDecoder& args,
                       const CallContext& ctx) const;
   std::string CallMount(std::uint32_t xid, std::uint32_t proc, XdrDecoder& args,
                         const CallContext& ctx) const;
 
+  // Records one call of NFS procedure `proc` answered with `res` and passes `res` on.
+  template <typename Res>
+  const Res& Counted(std::uint32_t proc, const Res& res) const {
+    ops_.Count(proc, res.status != Nfsstat3::kOk);
+    return res;
+  }
+
   NfsHandler& handler_;
+  server::OpCounters ops_;
 };
 
 }  // namespace zerofs::nfs

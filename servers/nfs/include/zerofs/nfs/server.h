@@ -27,6 +27,7 @@
 #include "zerofs/nfs/handler.h"
 #include "zerofs/nfs/nfs3_types.h"
 #include "zerofs/server/endpoint.h"
+#include "zerofs/server/op_counters.h"
 
 namespace zerofs::nfs {
 
@@ -49,6 +50,7 @@ struct ServerStats {
   std::uint64_t connections_refused = 0;
   std::uint64_t calls = 0;
   std::uint64_t protocol_errors = 0;
+  std::vector<server::OpCount> ops;  // requests and error replies by operation
 };
 
 using server::ListenAddress;

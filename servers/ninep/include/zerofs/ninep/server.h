@@ -28,6 +28,7 @@
 #include "zerofs/ninep/handler.h"
 #include "zerofs/ninep/protocol.h"
 #include "zerofs/server/endpoint.h"
+#include "zerofs/server/op_counters.h"
 
 namespace zerofs::ninep {
 
@@ -54,6 +55,7 @@ struct ServerStats {
   std::uint64_t connections_refused = 0;  // over max_connections
   std::uint64_t requests = 0;
   std::uint64_t protocol_errors = 0;
+  std::vector<server::OpCount> ops;  // requests and error replies by operation
 };
 
 using server::ListenAddress;
