@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return zerofs::server::ExitForParseError(app, e, "zerofs-nbd");
   }
 
   zerofs::Status configured = zerofs::server::ApplyConfig(flags, kProgram);

@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return zerofs::server::ExitForParseError(app, e, "zerofs-nfs");
   }
 
   zerofs::Status configured = zerofs::server::ApplyConfig(flags, kProgram);

@@ -138,7 +138,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "zerofs-mount: %s; see --help\n", e.what());
+    return 2;
   }
 
   MountOptions opts;

@@ -131,6 +131,11 @@ small_segment_mb = 4
 # A dead segment is deleted only after this many seconds, so that read replicas following
 # an older state can finish reading it.
 deletion_grace_s = 60
+# Compaction's budget, for the background rounds: MiB/s of live data rewritten (0: no
+# limit) ...
+rewrite_mb_per_s = 0
+# ... and the share (percent) of wall time it may spend working; it sleeps the rest.
+max_busy_percent = 100
 
 [log]
 # debug, info, warn, error or off.

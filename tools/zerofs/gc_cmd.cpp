@@ -1,7 +1,7 @@
 // zerofs gc: reclaim space in the bucket now, without a server.
 //
 //   zerofs gc --config FILE [--url URL] [--cache-dir DIR] [--dry-run] [--grace SECONDS]
-//             [--max-rewrite-mb N] [--json]
+//             [--max-rewrite-mb N] [--rate-mb N] [--busy-percent P] [--json]
 //
 // Opens the volume as the writer (refused with exit 6, "volume in use", while a server
 // serves it: its control socket runs the same Volume::RunGc in place), drops the data of
@@ -30,6 +30,8 @@ struct GcOptions {
   bool json = false;
   std::int64_t grace_s = -1;  // -1: [gc] deletion_grace_s of the config
   std::uint64_t max_rewrite_mb = 0;
+  std::uint64_t rate_mb = 0;         // compaction MiB/s (0: no limit)
+  std::uint32_t busy_percent = 100;  // share of wall time compaction works
   std::string control_socket;
 };
 
@@ -171,7 +173,9 @@ int RunGcThroughServer(const GcOptions& opts, const std::string& socket) {
   auto before = CallServer(socket, "space", nlohmann::json::object());
   if (!before.ok()) return ReportError(before.status());
   nlohmann::json args{{"dry_run", opts.dry_run},
-                      {"max_rewrite_bytes", opts.max_rewrite_mb << 20}};
+                      {"max_rewrite_bytes", opts.max_rewrite_mb << 20},
+                      {"rewrite_bytes_per_second", opts.rate_mb << 20},
+                      {"max_busy_percent", opts.busy_percent}};
   if (opts.grace_s >= 0) args["grace_s"] = opts.grace_s;
   auto reply = CallServer(socket, "gc", args);
   if (!reply.ok()) return ReportError(reply.status());
@@ -201,6 +205,8 @@ int RunGcCommand(const GcOptions& opts) {
   engine::GcRunOptions run;
   run.dry_run = opts.dry_run;
   run.max_rewrite_bytes = opts.max_rewrite_mb << 20;
+  run.rewrite_bytes_per_second = opts.rate_mb << 20;
+  run.max_busy_percent = opts.busy_percent;
   run.deletion_grace = std::chrono::seconds(
       opts.grace_s >= 0 ? static_cast<std::uint64_t>(opts.grace_s) : config->gc.deletion_grace_s);
   const bool tty = !opts.json && isatty(STDERR_FILENO) != 0;
@@ -251,6 +257,12 @@ void AddGcCommand(CLI::App& app, CommandRunner& run) {
       ->check(CLI::Range(0, 86400 * 7));
   cmd->add_option("--max-rewrite-mb", opts->max_rewrite_mb,
                   "compact at most this much live data (default: no limit)");
+  cmd->add_option("--rate-mb", opts->rate_mb,
+                  "compact at most this many MiB of live data per second (default: no limit)");
+  cmd->add_option("--busy-percent", opts->busy_percent,
+                  "let compaction work at most this share of the time, sleeping the rest "
+                  "(default 100)")
+      ->check(CLI::Range(1, 100));
   cmd->callback([&run, opts] { run = [opts] { return RunGcCommand(*opts); }; });
 }
 

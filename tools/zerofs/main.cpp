@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "zerofs/common/log.h"
+#include "zerofs/server/cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every other parse error is a usage error (exit 2).
-    return app.exit(e) == 0 ? 0 : 2;
+    return zerofs::server::ExitForParseError(app, e, "zerofs");
   }
   auto level = zerofs::log::ParseLevel(log_level);
   if (!level.ok()) {

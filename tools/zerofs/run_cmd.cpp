@@ -94,17 +94,14 @@ int RunServe(const RunOptions& opts) {
   Config config;
   if (!opts.config_path.empty()) {
     auto loaded = LoadConfigFile(opts.config_path);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "zerofs run: %s\n", loaded.status().message().c_str());
-      return kExitUsage;
-    }
+    if (!loaded.ok()) return ReportError(loaded.status());  // 3 when missing, 2 when bad
     config = std::move(*loaded);
   }
   std::string level_name = opts.log_level.empty() ? config.log.level : opts.log_level;
   if (level_name.empty()) level_name = "info";
   auto level = log::ParseLevel(level_name);
   if (!level.ok()) {
-    std::fprintf(stderr, "zerofs run: %s\n", level.status().message().c_str());
+    std::fprintf(stderr, "zerofs: %s\n", level.status().message().c_str());
     return kExitUsage;
   }
   log::SetLevel(*level);
@@ -119,7 +116,7 @@ int RunServe(const RunOptions& opts) {
   const Addresses nbd_at = Resolve(opts.nbd_listen, opts.nbd_unix, config.nbd, "127.0.0.1:10809");
   if (!nfs_at.enabled && !ninep_at.enabled && !nbd_at.enabled) {
     std::fprintf(stderr,
-                 "zerofs run: nothing to serve: add [servers.nfs], [servers.ninep] or "
+                 "zerofs: nothing to serve: add [servers.nfs], [servers.ninep] or "
                  "[servers.nbd] to the config (see `zerofs config example`), or pass --nfs, "
                  "--9p or --nbd ADDR:PORT\n");
     return kExitUsage;
@@ -128,14 +125,14 @@ int RunServe(const RunOptions& opts) {
        {std::pair{&nfs_at, "127.0.0.1:2049"}, std::pair{&ninep_at, "127.0.0.1:5564"},
         std::pair{&nbd_at, "127.0.0.1:10809"}}) {
     if (Status ok = CheckListen(addresses->listen, example); !ok.ok()) {
-      std::fprintf(stderr, "zerofs run: %s\n", ok.message().c_str());
+      std::fprintf(stderr, "zerofs: %s\n", ok.message().c_str());
       return kExitUsage;
     }
   }
   std::string commit_text = opts.nfs_commit.empty() ? config.nfs.commit : opts.nfs_commit;
   auto commit = nfs::ParseCommitMode(commit_text);
   if (!commit.ok()) {
-    std::fprintf(stderr, "zerofs run: %s\n", commit.status().message().c_str());
+    std::fprintf(stderr, "zerofs: %s\n", commit.status().message().c_str());
     return kExitUsage;
   }
 
@@ -235,7 +232,7 @@ int RunServe(const RunOptions& opts) {
   }
   if (status.ok()) status = services.Start();
   if (!status.ok()) {
-    std::fprintf(stderr, "zerofs run: %s\n", status.ToString().c_str());
+    std::fprintf(stderr, "zerofs: %s\n", status.ToString().c_str());
     rc = kExitError;
   } else {
     // For scripts: one line per protocol with its endpoints, on stdout.
@@ -258,7 +255,7 @@ int RunServe(const RunOptions& opts) {
   nfs_server.reset();
   Status closed = (*served)->Close();
   if (!closed.ok()) {
-    std::fprintf(stderr, "zerofs run: closing the volume: %s\n", closed.ToString().c_str());
+    std::fprintf(stderr, "zerofs: closing the volume: %s\n", closed.ToString().c_str());
     return kExitError;
   }
   ZEROFS_LOG(kInfo) << "zerofs run: volume closed; every acknowledged change is in the bucket";

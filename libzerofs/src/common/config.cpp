@@ -314,6 +314,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
                               100, 1000000);
     r.Unsigned<std::uint64_t>("small_segment_mb", &cfg.gc.small_segment_mb, 0, 1ULL << 12);
     r.Unsigned<std::uint64_t>("deletion_grace_s", &cfg.gc.deletion_grace_s, 0, 86400 * 7);
+    r.Unsigned<std::uint64_t>("rewrite_mb_per_s", &cfg.gc.rewrite_mb_per_s, 0, 1ULL << 20);
+    r.Unsigned<std::uint32_t>("max_busy_percent", &cfg.gc.max_busy_percent, 1, 100);
     r.RejectUnknown();
   }
   if (const toml::table* t = top.Table("log")) {

@@ -3,6 +3,7 @@
 // the writer's background loop.
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <span>
 #include <thread>
@@ -33,6 +34,52 @@ std::uint64_t SteadyMs() {
                                         std::chrono::steady_clock::now().time_since_epoch())
                                         .count());
 }
+
+// Keeps compaction within a bandwidth and a duty-cycle budget (GcRunOptions): after each
+// unit of work it sleeps until bytes / elapsed <= the rate and working time / elapsed <= the
+// busy share. Sleeps in short slices so that a closing volume is not held up.
+class GcPacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  GcPacer(std::uint64_t bytes_per_second, std::uint32_t busy_percent)
+      : bytes_per_second_(bytes_per_second),
+        busy_percent_(std::clamp<std::uint32_t>(busy_percent, 1, 100)),
+        start_(Clock::now()),
+        work_start_(start_) {}
+
+  bool active() const { return bytes_per_second_ != 0 || busy_percent_ < 100; }
+
+  // `bytes` more were rewritten since the last call; `stopping` ends a sleep early.
+  void AfterWork(std::uint64_t bytes, const std::function<bool()>& stopping) {
+    if (!active()) return;
+    const Clock::time_point now = Clock::now();
+    busy_ += now - work_start_;
+    bytes_ += bytes;
+    Clock::duration wanted = now - start_;
+    if (bytes_per_second_ != 0) {
+      wanted = std::max(wanted,
+                        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                            static_cast<double>(bytes_) / static_cast<double>(bytes_per_second_))));
+    }
+    if (busy_percent_ < 100) {
+      wanted = std::max(wanted, busy_ * 100 / busy_percent_);
+    }
+    const Clock::time_point until = start_ + wanted;
+    while (!stopping() && Clock::now() < until) {
+      std::this_thread::sleep_for(
+          std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+    }
+    work_start_ = Clock::now();
+  }
+
+ private:
+  std::uint64_t bytes_per_second_;
+  std::uint32_t busy_percent_;
+  Clock::time_point start_;
+  Clock::time_point work_start_;
+  Clock::duration busy_{0};
+  std::uint64_t bytes_ = 0;
+};
 
 std::uint64_t UnixMs() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -245,8 +292,7 @@ Status VolumeImpl::CompactSegments(const GcRunOptions& options, GcStats& stats,
     return a.live_fraction < b.live_fraction ||
            (a.live_fraction == b.live_fraction && a.seq < b.seq);
   });
-  const double target =
-      std::max(settings.max_amplification, 1.0) * static_cast<double>(live_bytes);
+  const double target = std::max(settings.max_amplification, 1.0) * static_cast<double>(live_bytes);
   std::vector<Candidate> candidates = std::move(sparse);
   for (const Candidate& c : others) {
     if (static_cast<double>(projected) <= target) break;
@@ -274,6 +320,7 @@ Status VolumeImpl::CompactSegments(const GcRunOptions& options, GcStats& stats,
       std::max<std::uint64_t>(options_.segment_target_bytes, kExtentBytes);
   std::vector<Relocation> group;
   std::uint64_t group_bytes = 0;
+  GcPacer pacer(options.rewrite_bytes_per_second, options.max_busy_percent);
   auto commit_group = [&]() -> Status {
     if (group.empty()) return Status::Ok();
     if (options.before_relocate_commit) options.before_relocate_commit();
@@ -287,6 +334,7 @@ Status VolumeImpl::CompactSegments(const GcRunOptions& options, GcStats& stats,
     }
     group.clear();
     group_bytes = 0;
+    pacer.AfterWork(r.moved_bytes, [this] { return GcStopping(); });
     return Status::Ok();
   };
 
@@ -562,6 +610,8 @@ void VolumeImpl::GcLoop() {
       if (full) {
         GcRunOptions run;
         run.max_rewrite_bytes = std::max<std::uint64_t>(settings.rewrite_bytes_per_round, 1);
+        run.rewrite_bytes_per_second = settings.rewrite_bytes_per_second;
+        run.max_busy_percent = settings.max_busy_percent;
         run.snapshot = false;  // the snapshot cadence covers compacted segments in time
         run.wait_for_grace = false;
         auto result = RunGcLocked(run, 0, settings.deletes_per_round, nullptr);
@@ -585,10 +635,10 @@ Result<std::uint64_t> VolumeImpl::SegmentsBehind(std::uint32_t limit) {
     std::lock_guard lock(mu_);
     applied = durable_seq_;
   }
-  ZEROFS_ASSIGN_OR_RETURN(objstore::ListPageResult page,
-                          options_.store->ListPage(format::kSegmentPrefix,
-                                                   format::SegmentObjectName(applied),
-                                                   std::clamp<std::uint32_t>(limit, 1, 1000)));
+  ZEROFS_ASSIGN_OR_RETURN(
+      objstore::ListPageResult page,
+      options_.store->ListPage(format::kSegmentPrefix, format::SegmentObjectName(applied),
+                               std::clamp<std::uint32_t>(limit, 1, 1000)));
   std::uint64_t behind = 0;
   for (const objstore::ObjectInfo& object : page.objects) {
     if (SegmentSeqOf(object.key).has_value()) behind++;

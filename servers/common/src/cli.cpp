@@ -79,6 +79,13 @@ Status FinishListen(CommonFlags& flags, const ProgramInfo& info) {
   return Status::Ok();
 }
 
+int ExitForParseError(CLI::App& app, const CLI::ParseError& error, std::string_view program) {
+  if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+  std::fprintf(stderr, "%.*s: %s; see --help\n", static_cast<int>(program.size()), program.data(),
+               error.what());
+  return 2;
+}
+
 int Fail(const ProgramInfo& info, std::string_view message) {
   std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(info.program.size()), info.program.data(),
                static_cast<int>(message.size()), message.data());

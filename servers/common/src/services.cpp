@@ -1,6 +1,7 @@
 // The control socket and metrics of a running server; see services.h.
 #include "zerofs/server/services.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -179,11 +180,15 @@ void Services::AddVolume(ServedVolume& volume) {
     control_->Register(
         "gc",
         "drops deleted files' data, compacts sparse segments, deletes dead ones "
-        "{dry_run, max_rewrite_bytes, grace_s}",
+        "{dry_run, max_rewrite_bytes, rewrite_bytes_per_second, max_busy_percent, grace_s}",
         [&volume](const json& args, const ControlProgress& progress) -> Result<json> {
           engine::GcRunOptions options;
           options.dry_run = args.value("dry_run", false);
           options.max_rewrite_bytes = args.value("max_rewrite_bytes", std::uint64_t{0});
+          options.rewrite_bytes_per_second =
+              args.value("rewrite_bytes_per_second", std::uint64_t{0});
+          options.max_busy_percent =
+              std::clamp<std::uint32_t>(args.value("max_busy_percent", std::uint32_t{100}), 1, 100);
           if (options.dry_run) {
             // Like the CLI's dry run: report, change nothing, wait for nothing.
             options.wait_for_grace = false;

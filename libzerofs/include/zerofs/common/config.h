@@ -83,6 +83,8 @@ struct GcConfig {
   std::uint32_t max_amplification_percent = 125;  // and more while stored/live exceeds this
   std::uint64_t small_segment_mb = 4;        // merge segments smaller than this
   std::uint64_t deletion_grace_s = 60;       // read replicas' time to move on
+  std::uint64_t rewrite_mb_per_s = 0;        // compaction bandwidth (0: unlimited)
+  std::uint32_t max_busy_percent = 100;      // share of wall time compaction may work
 };
 
 struct LogConfig {

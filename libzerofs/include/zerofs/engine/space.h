@@ -48,6 +48,10 @@ struct GcSettings {
   // A segment is deleted only after it has been deletable this long, so that read replicas
   // that still follow an older state can finish reading it.
   std::chrono::milliseconds deletion_grace{60000};
+  // Budget of background compaction: bytes per second of live extents rewritten (0: no
+  // limit), and the share of wall time (percent) it may work; it sleeps the rest.
+  std::uint64_t rewrite_bytes_per_second = 0;
+  std::uint32_t max_busy_percent = 100;
 };
 
 // The settings of a config file's [gc] section.
@@ -61,6 +65,8 @@ inline GcSettings GcSettingsFromConfig(const GcConfig& config) {
   s.max_amplification = config.max_amplification_percent / 100.0;
   s.small_segment_bytes = config.small_segment_mb << 20;
   s.deletion_grace = std::chrono::seconds(config.deletion_grace_s);
+  s.rewrite_bytes_per_second = config.rewrite_mb_per_s << 20;
+  s.max_busy_percent = config.max_busy_percent;
   return s;
 }
 
@@ -79,6 +85,11 @@ struct GcRunOptions {
   bool wait_for_grace = true;
   // Overrides GcSettings::deletion_grace for this run (e.g. 0 when no replica runs).
   std::optional<std::chrono::milliseconds> deletion_grace;
+  // Pace compaction: at most this many bytes of live extents rewritten per second (0: no
+  // limit), working at most this share (percent) of the wall time. The collector sleeps
+  // after each group of relocated extents until both hold.
+  std::uint64_t rewrite_bytes_per_second = 0;
+  std::uint32_t max_busy_percent = 100;
   // Test hook: called after a batch of live extents has been read and before the extent
   // map is moved to their new place.
   std::function<void()> before_relocate_commit;

@@ -57,6 +57,11 @@ Status FinishListen(CommonFlags& flags, const ProgramInfo& info);
 // Prints "<program>: <message>" to stderr and returns the exit code for bad usage (2).
 int Fail(const ProgramInfo& info, std::string_view message);
 
+// The exit code for a command line that did not parse: --help and --version print what
+// they print and give 0; anything else prints one line "<program>: <what>; see --help"
+// and gives 2 (bad usage).
+int ExitForParseError(CLI::App& app, const CLI::ParseError& error, std::string_view program);
+
 // Sends the log to `path` (appending) instead of stderr.
 Status OpenLogFile(const std::string& path);
 // Reopens the log file (after logrotate moved it); nothing when logging to stderr.
