@@ -95,11 +95,17 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", options.max_connections)->capture_default_str();
   app.add_option("--max-inflight", options.max_inflight_calls, "calls in flight per connection")
       ->capture_default_str();
+  std::uint32_t idle_timeout_s = options.idle_timeout_ms / 1000;
+  app.add_option("--idle-timeout", idle_timeout_s,
+                 "seconds after which a connection with nothing in flight that sends nothing "
+                 "(or stops halfway through a record) is closed; clients reconnect (0: never)")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return zerofs::server::ExitForParseError(app, e, "zerofs-nfs");
   }
+  options.idle_timeout_ms = idle_timeout_s * 1000;
 
   zerofs::Status configured = zerofs::server::ApplyConfig(flags, kProgram);
   if (!configured.ok()) return Fail(configured.message());

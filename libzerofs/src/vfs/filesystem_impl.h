@@ -153,6 +153,10 @@ class FilesystemImpl final : public Filesystem {
   // Drops one link of `rec` (a non-directory) in `txn`: nlink-1, and the inode itself when
   // that was the last link and no handle is open (else it becomes an orphan).
   Status DropLink(engine::Transaction& txn, InodeRecord& rec, CounterDelta& delta, Timespec now);
+  // An empty directory lost its name (rmdir, or a rename over it): deleted in `txn`, or,
+  // while a handle has it open, kept with nlink 0 as an orphan that lists nothing until
+  // its last release. The caller counts the inode out of the statfs counters.
+  Status RetireDirectory(engine::Transaction& txn, InodeRecord& rec, Timespec now);
   // The last handle of an orphan was released: delete it. Takes ns_mu_.
   Status ReclaimOrphan(Ino ino);
   Status ReclaimOrphansAtOpen();

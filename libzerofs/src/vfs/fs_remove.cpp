@@ -99,6 +99,11 @@ Status FilesystemImpl::Rmdir(const Credentials& cred, Ino parent, std::string_vi
   engine::Transaction txn;
   RemoveEntry(txn, parent, name, *entry);
   PutInode(txn, dir);
+  ZEROFS_RETURN_IF_ERROR(RetireDirectory(txn, rec, now));
+  return Commit(txn, {0, -1}, {dir.ino, rec.ino});
+}
+
+Status FilesystemImpl::RetireDirectory(engine::Transaction& txn, InodeRecord& rec, Timespec now) {
   bool open = false;
   {
     std::lock_guard lock(handles_mu_);
@@ -106,16 +111,13 @@ Status FilesystemImpl::Rmdir(const Credentials& cred, Ino parent, std::string_vi
     open = it != open_counts_.end() && it->second > 0;
     if (open) orphans_.insert(rec.ino);
   }
-  if (open) {
-    // Its handles still stat it (nlink 0) and list nothing; the last Release deletes it.
-    rec.nlink = 0;
-    rec.ctime = now;
-    PutInode(txn, rec);
-    txn.Put(OrphanKey(rec.ino), {});
-    return Commit(txn, {0, -1}, {dir.ino, rec.ino});
-  }
-  ZEROFS_RETURN_IF_ERROR(DeleteInode(txn, rec));
-  return Commit(txn, {0, -1}, {dir.ino, rec.ino});
+  if (!open) return DeleteInode(txn, rec);
+  // Its handles still stat it (nlink 0) and list nothing; the last Release deletes it.
+  rec.nlink = 0;
+  rec.ctime = now;
+  PutInode(txn, rec);
+  txn.Put(OrphanKey(rec.ino), {});
+  return Status::Ok();
 }
 
 Status FilesystemImpl::ReclaimOrphan(Ino ino) {

@@ -135,7 +135,7 @@ Status FilesystemImpl::Rename(const Credentials& cred, Ino parent, std::string_v
     if (dst.has_value()) {
       RemoveEntry(txn, new_parent, new_name, *dst);
       if (new_is_dir) {
-        ZEROFS_RETURN_IF_ERROR(DeleteInode(txn, drec));
+        ZEROFS_RETURN_IF_ERROR(RetireDirectory(txn, drec, now));
         delta.inodes -= 1;
         --ndir.nlink;
       } else {

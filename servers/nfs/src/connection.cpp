@@ -28,6 +28,7 @@ Connection::Connection(Socket socket, std::shared_ptr<ServerContext> context, st
       executor_(socket.get_executor()),
       socket_(std::move(socket)),
       wake_timer_(executor_),
+      idle_timer_(executor_),
       assembler_(context_->options.max_record_bytes) {}
 
 Connection::~Connection() {
@@ -59,6 +60,7 @@ void Connection::Shutdown() {
 
 asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
   ZEROFS_LOG(kDebug) << "nfs: connection " << self->id_ << " from " << self->peer_;
+  self->ArmIdleTimer();
   co_await self->ReadLoop();
   while (self->inflight_ > 0 && !self->closed_) co_await self->WaitForWake();
   ZEROFS_LOG(kDebug) << "nfs: connection " << self->id_ << " from " << self->peer_
@@ -87,6 +89,7 @@ asio::awaitable<void> Connection::ReadLoop() {
       }
       co_return;
     }
+    Touch();
     records.clear();
     Status fed = assembler_.Feed({read_buffer_.data(), n}, records);
     for (std::string& r : records) Submit(std::move(r));
@@ -149,6 +152,7 @@ void Connection::StartWrite() {
   asio::async_write(socket_, asio::buffer(writing_.first),
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       self->write_in_progress_ = false;
+                      self->Touch();
                       --self->inflight_;
                       self->inflight_bytes_ -= self->writing_.second;
                       self->writing_ = {};
@@ -165,6 +169,24 @@ void Connection::StartWrite() {
                     });
 }
 
+void Connection::ArmIdleTimer() {
+  const std::uint32_t idle_ms = context_->options.idle_timeout_ms;
+  if (idle_ms == 0 || closed_) return;
+  idle_timer_.expires_at(last_activity_ + std::chrono::milliseconds(idle_ms));
+  idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_) return;
+    const auto idle = std::chrono::milliseconds(self->context_->options.idle_timeout_ms);
+    if (self->inflight_ == 0 && std::chrono::steady_clock::now() - self->last_activity_ >= idle) {
+      ZEROFS_LOG(kDebug) << "nfs: connection " << self->id_ << " from " << self->peer_
+                         << " idle for " << idle.count() << " ms; closing";
+      self->CloseSocket();
+      return;
+    }
+    if (self->inflight_ > 0) self->Touch();  // a call is running: not idle
+    self->ArmIdleTimer();
+  });
+}
+
 void Connection::ProtocolError(const std::string& what) {
   if (closed_) return;
   context_->protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -179,6 +201,7 @@ void Connection::CloseSocket() {
     boost::system::error_code ignored;
     socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
+    idle_timer_.cancel();
   }
   if (!write_in_progress_) {
     for (const auto& out : queue_) {

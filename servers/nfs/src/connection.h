@@ -75,6 +75,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Wake();
   void ProtocolError(const std::string& what);
   void CloseSocket();
+  // Arms the idle timer for what is left of the idle timeout since the last activity.
+  void ArmIdleTimer();
+  void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
 
   const std::shared_ptr<ServerContext> context_;
   const std::string peer_;
@@ -82,6 +85,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Socket socket_;
   std::uint64_t id_ = 0;
   asio::steady_timer wake_timer_;
+  asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
   RecordAssembler assembler_;
   bool closed_ = false;
   bool write_in_progress_ = false;

@@ -65,7 +65,22 @@ std::size_t Dispatcher::ExpectedReplyBytes(std::string_view record) {
 
 Result<std::string> Dispatcher::Handle(std::string_view record, const std::string& peer) const {
   XdrDecoder in(record);
-  ZEROFS_ASSIGN_OR_RETURN(CallHeader call, DecodeCallHeader(in));
+  Result<CallHeader> decoded = DecodeCallHeader(in);
+  if (!decoded.ok()) {
+    // A CALL whose header breaks off or whose credential or verifier is malformed (too
+    // long, truncated) is answered AUTH_BADCRED; only a record that is not a call at all
+    // closes the connection.
+    XdrDecoder probe(record);
+    Result<std::uint32_t> xid = probe.U32();
+    Result<std::uint32_t> type = probe.U32();
+    if (!xid.ok() || !type.ok() || *type != static_cast<std::uint32_t>(MsgType::kCall)) {
+      return decoded.status();
+    }
+    ZEROFS_LOG(kDebug) << "nfs: " << peer << " xid " << *xid
+                       << ": malformed call header: " << decoded.status().message();
+    return AuthErrorReply(*xid, AuthStat::kBadCred);
+  }
+  CallHeader& call = *decoded;
   if (call.rpc_version != kRpcVersion) return RpcMismatchReply(call.xid);
 
   ZEROFS_LOG(kDebug) << "nfs: " << peer << " xid " << call.xid << " program " << call.program

@@ -7,7 +7,9 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "nfs_test_util.h"
 #include "zerofs/nfs/dispatcher.h"
@@ -208,6 +210,37 @@ TEST_CASE("a malformed record closes only its own connection", "[nfs][server]") 
   CHECK(*answered.rbegin() == 199);
   Ping(good, 500);
   CHECK(server.Stats().protocol_errors == 2);
+  server.Stop();
+  server.Wait();
+}
+
+TEST_CASE("a connection idle or stuck halfway through a record is closed", "[nfs][server]") {
+  ServerOptions options;
+  options.listen = {"127.0.0.1:0"};
+  options.io_threads = 1;
+  options.worker_threads = 2;
+  options.idle_timeout_ms = 1000;
+  Server server(std::make_shared<MemoryNfsHandler>(), options);
+  REQUIRE(server.Start().ok());
+  const std::uint16_t port = server.TcpPorts().at(0);
+  asio::io_context io;
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+  tcp::socket busy(io), stuck(io);
+  busy.connect(ep);
+  stuck.connect(ep);
+  // Half a record, then silence: the server gives up on it.
+  const std::string call = Sealed(test::MakeCall(kNfsProgram, 3, 0, {}, 0, {}, 2, 9));
+  asio::write(stuck, asio::buffer(call.substr(0, call.size() / 2)));
+  // Meanwhile the busy connection keeps calling, more slowly than the timeout in all.
+  for (std::uint32_t xid = 1; xid <= 15; ++xid) {
+    Ping(busy, xid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  char byte;
+  boost::system::error_code ec;
+  asio::read(stuck, asio::buffer(&byte, 1), ec);  // blocks until the server closes it
+  CHECK(ec == asio::error::eof);
+  Ping(busy, 100);  // still served
   server.Stop();
   server.Wait();
 }

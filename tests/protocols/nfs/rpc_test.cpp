@@ -140,13 +140,28 @@ TEST_CASE_METHOD(Fixture, "RPC error replies", "[nfs][rpc]") {
   }
 }
 
-TEST_CASE_METHOD(Fixture, "records that are not calls are refused", "[nfs][rpc]") {
+TEST_CASE_METHOD(Fixture, "records that are not calls are refused, broken call headers denied",
+                 "[nfs][rpc]") {
   CHECK_FALSE(dispatcher.Handle("", "test").ok());
   CHECK_FALSE(dispatcher.Handle(std::string("\0\0\0\1\0\0\0\1", 8), "test").ok());  // a REPLY
   const std::string call = test::MakeCall(kNfsProgram, 3, 0);
   for (std::size_t n = 0; n < call.size(); ++n) {
     INFO("call header cut to " << n << " bytes");
-    CHECK_FALSE(dispatcher.Handle(std::string_view(call).substr(0, n), "test").ok());
+    Result<std::string> reply = dispatcher.Handle(std::string_view(call).substr(0, n), "test");
+    if (n < 8) {
+      CHECK_FALSE(reply.ok());  // no xid and message type: nothing to answer
+    } else {
+      // A CALL with an xid whose header breaks off: denied as a bad credential.
+      REQUIRE(reply.ok());
+      const std::string body = test::ReplyBody(*reply);
+      XdrDecoder in(body);
+      Result<ReplyHeader> h = DecodeReplyHeader(in);
+      REQUIRE(h.ok());
+      CHECK(h->xid == 77);
+      CHECK(h->reply_stat == ReplyStat::kDenied);
+      CHECK(h->reject_stat == RejectStat::kAuthError);
+      CHECK(h->auth_stat == AuthStat::kBadCred);
+    }
   }
 }
 

@@ -178,6 +178,27 @@ TEST_CASE("a directory removed while open stays stat-able, empty and closed to n
   CHECK(fs.StatFilesystem()->inodes == 1);
 }
 
+TEST_CASE("a directory replaced by a rename while open stays stat-able with nlink 0") {
+  VfsFixture f;
+  auto& fs = f.fs();
+  const vfs::Attr src = MustMkdir(fs, kRoot, kRootIno, "src");
+  const vfs::Attr dst = MustMkdir(fs, kRoot, kRootIno, "dst");
+  auto handle = fs.Open(kRoot, dst.ino, 0);
+  REQUIRE_OK(handle);
+  REQUIRE_OK(fs.Rename(kRoot, kRootIno, "src", kRootIno, "dst", 0));
+  auto st = fs.GetAttr(dst.ino);
+  REQUIRE_OK(st);
+  CHECK(st->nlink == 0);
+  CHECK(fs.ReadDir(*handle, 0, 100)->empty());
+  CHECK_ERRNO(fs.Create(kRoot, dst.ino, "x", 0644, 0, false), ENOENT);
+  CHECK(fs.Lookup(kRoot, kRootIno, "dst")->ino == src.ino);
+  CHECK(fs.GetAttr(kRootIno)->nlink == 3);
+  CHECK(fs.StatFilesystem()->inodes == 2);
+  REQUIRE_OK(fs.Release(*handle));
+  CHECK_ERRNO(fs.GetAttr(dst.ino), ESTALE);
+  CHECK(fs.StatFilesystem()->inodes == 2);
+}
+
 TEST_CASE("a directory removed while open is reclaimed at the next open after a crash") {
   VfsFixture f;
   const vfs::Attr d = MustMkdir(f.fs(), kRoot, kRootIno, "d");

@@ -473,7 +473,13 @@ int PosixModel::Rename(const vfs::Credentials& c, vfs::Ino parent, const std::st
       nd->entries.erase(dit);
       if (t->is_dir()) {
         --nd->nlink;
-        nodes_.erase(t->ino);
+        if (t->open_count > 0) {
+          // As rmdir: open handles keep the replaced directory, with nlink 0.
+          t->nlink = 0;
+          t->ctime = now_;
+        } else {
+          nodes_.erase(t->ino);
+        }
       } else {
         DropLink(*t);
       }

@@ -6,8 +6,10 @@
 // (PROG_UNAVAIL), version (PROG_MISMATCH 3..3), procedure (PROC_UNAVAIL), arguments
 // (GARBAGE_ARGS), then the handler (SYSTEM_ERR if it throws).
 //
-// A record that is not a call at all, or too short to carry an xid and a program, has no
-// reply that makes sense: Handle returns Corruption and the connection closes. Stateless
+// A call whose header breaks off, or whose credential or verifier is malformed, gets
+// MSG_DENIED AUTH_ERROR AUTH_BADCRED. A record that is not a call at all (too short for an
+// xid and a message type, or a REPLY) has no reply that makes sense: Handle returns
+// Corruption and the connection closes. Stateless
 // apart from the handler reference: thread-safe if the handler is.
 #pragma once
 

@@ -42,6 +42,10 @@ struct ServerOptions {
   std::uint64_t max_inflight_bytes = 16ULL << 20;
   std::uint32_t max_record_bytes = kMaxIoBytes + 4096;  // a WRITE of kMaxIoBytes + headers
   std::uint32_t shutdown_grace_ms = 10000;
+  // A connection with no call in flight that sends nothing for this long (a client gone
+  // quiet, or one stuck halfway through a record) is closed; clients reconnect when they
+  // next need the server. 0: never.
+  std::uint32_t idle_timeout_ms = 360000;
 };
 
 struct ServerStats {
