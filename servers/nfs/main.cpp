@@ -95,6 +95,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", options.max_connections)->capture_default_str();
   app.add_option("--max-inflight", options.max_inflight_calls, "calls in flight per connection")
       ->capture_default_str();
+  std::string portmapper;
+  app.add_option("--portmapper", portmapper,
+                 "also answer as a portmapper (RPC program 100000 v2, TCP and UDP) on ADDR:PORT, "
+                 "usually 127.0.0.1:111, for clients that cannot be given the ports (Windows); "
+                 "overrides [servers.nfs] portmapper");
   std::uint32_t idle_timeout_s = options.idle_timeout_ms / 1000;
   app.add_option("--idle-timeout", idle_timeout_s,
                  "seconds after which a connection with nothing in flight that sends nothing "
@@ -112,6 +117,7 @@ int main(int argc, char** argv) {
   zerofs::Status listen_ok = zerofs::server::FinishListen(flags, kProgram);
   if (!listen_ok.ok()) return Fail(listen_ok.message());
   options.listen = flags.listen;
+  options.portmapper = portmapper.empty() ? flags.config.nfs.portmapper : portmapper;
   if (commit.empty()) commit = flags.config.nfs.commit;
   auto mode = zerofs::nfs::ParseCommitMode(commit);
   if (!mode.ok()) return Fail(mode.status().message());

@@ -91,6 +91,9 @@ listen = ["127.0.0.1:2049"]
 # "durable": COMMIT and stable WRITEs reply once the data is in the bucket. "relaxed": they
 # reply at once and a crash can lose writes that clients were told are stable.
 commit = "durable"
+# Also answer as a portmapper (TCP and UDP) for clients that ask one for the NFS and MOUNT
+# ports (Windows); port 111 needs root. Empty: none.
+portmapper = ""
 
 [servers.ninep]
 enabled = true

@@ -156,6 +156,7 @@ int RunServe(const RunOptions& opts) {
     auto handler = std::make_shared<nfs::VfsNfsHandler>(fs, handler_options);
     nfs::ServerOptions options;
     options.listen = nfs_at.listen;
+    options.portmapper = config.nfs.portmapper;
     nfs_server = std::make_unique<nfs::Server>(handler, options);
     nfs::Server* s = nfs_server.get();
     services.AddProtocol("nfs", [s] {

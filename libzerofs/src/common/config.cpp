@@ -219,6 +219,7 @@ void ReadServer(TableReader& root, std::string_view name, bool with_socket, Serv
     if (out->commit != "durable" && out->commit != "relaxed") {
       r.Fail("commit", "must be \"durable\" or \"relaxed\", not '" + out->commit + "'");
     }
+    r.String("portmapper", &out->portmapper);
   }
   r.RejectUnknown();
 }

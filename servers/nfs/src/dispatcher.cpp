@@ -112,6 +112,13 @@ Result<std::string> Dispatcher::Handle(std::string_view record, const std::strin
       }
       return CallNfs(call.xid, call.procedure, in, ctx);
     }
+    if (call.program == kPortmapProgram && portmap_port_.load() != 0) {
+      if (call.version != kPortmapVersion) {
+        // rpcbind versions 3 and 4: clients fall back to version 2.
+        return ProgMismatchReply(call.xid, kPortmapVersion, kPortmapVersion);
+      }
+      return CallPortmap(call.xid, call.procedure, in);
+    }
     if (call.program == kMountProgram) {
       if (call.version != kMountVersion) {
         return ProgMismatchReply(call.xid, kMountVersion, kMountVersion);
@@ -224,6 +231,67 @@ std::string Dispatcher::CallNfs(std::uint32_t xid, std::uint32_t proc, XdrDecode
       });
   }
   return AcceptErrorReply(xid, AcceptStat::kProcUnavail);
+}
+
+std::string Dispatcher::CallPortmap(std::uint32_t xid, std::uint32_t proc, XdrDecoder& in) const {
+  struct Mapping {
+    std::uint32_t program = 0, version = 0, protocol = 0, port = 0;
+  };
+  const std::uint32_t port = portmap_port_.load();
+  const Mapping served[] = {{kNfsProgram, kNfsVersion, kIpProtoTcp, port},
+                            {kMountProgram, kMountVersion, kIpProtoTcp, port}};
+  auto decode_mapping = [](XdrDecoder& d) -> Result<Mapping> {
+    Mapping m;
+    ZEROFS_ASSIGN_OR_RETURN(m.program, d.U32());
+    ZEROFS_ASSIGN_OR_RETURN(m.version, d.U32());
+    ZEROFS_ASSIGN_OR_RETURN(m.protocol, d.U32());
+    ZEROFS_ASSIGN_OR_RETURN(m.port, d.U32());
+    if (!d.AtEnd()) return Status::Corruption("trailing bytes after a mapping");
+    return m;
+  };
+  switch (proc) {
+    case 0:  // NULL
+      return Run(xid, in, DecodeVoid, [](XdrEncoder&, bool) {});
+    case 1:  // SET
+    case 2:  // UNSET: registrations are fixed
+      return Run(xid, in, decode_mapping, [](XdrEncoder& o, const Mapping&) { o.PutU32(0); });
+    case 3:  // GETPORT: the port, or 0 when the program is not served that way
+      return Run(xid, in, decode_mapping, [&](XdrEncoder& o, const Mapping& want) {
+        std::uint32_t answer = 0;
+        for (const Mapping& m : served) {
+          // Any version of NFS or MOUNT maps to the port: a version we do not speak gets
+          // PROG_MISMATCH there, which tells the client which one we do.
+          if (m.program == want.program && m.protocol == want.protocol) answer = m.port;
+        }
+        o.PutU32(answer);
+      });
+    case 4:  // DUMP
+      return Run(xid, in, DecodeVoid, [&](XdrEncoder& o, bool) {
+        for (const Mapping& m : served) {
+          o.PutU32(1);  // another entry follows
+          o.PutU32(m.program);
+          o.PutU32(m.version);
+          o.PutU32(m.protocol);
+          o.PutU32(m.port);
+        }
+        o.PutU32(0);
+      });
+    default: return AcceptErrorReply(xid, AcceptStat::kProcUnavail);
+  }
+}
+
+std::string Dispatcher::HandleDatagram(std::string_view datagram, const std::string& peer) const {
+  XdrDecoder probe(datagram);
+  Result<CallHeader> call = DecodeCallHeader(probe);
+  std::string sealed;
+  if (call.ok() && call->rpc_version == kRpcVersion && call->program != kPortmapProgram) {
+    sealed = AcceptErrorReply(call->xid, AcceptStat::kProgUnavail);  // TCP only
+  } else {
+    Result<std::string> reply = Handle(datagram, peer);
+    if (!reply.ok()) return {};
+    sealed = std::move(*reply);
+  }
+  return sealed.substr(kRecordMarkBytes);  // one fragment: drop the mark
 }
 
 std::string Dispatcher::CallMount(std::uint32_t xid, std::uint32_t proc, XdrDecoder& in,

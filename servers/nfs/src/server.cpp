@@ -2,7 +2,11 @@
 #include "zerofs/nfs/server.h"
 
 #include <algorithm>
+#include <array>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <thread>
 
 #include "connection.h"
 #include "zerofs/common/log.h"
@@ -16,6 +20,69 @@ using internal::Connection;
 using internal::Registry;
 using internal::ServerContext;
 using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+
+namespace {
+
+// The portmapper over UDP: each datagram is one call, answered by the dispatcher (which
+// serves only the portmapper program there).
+class PortmapUdp {
+ public:
+  explicit PortmapUdp(const Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  ~PortmapUdp() { Stop(); }
+
+  Status Bind(const std::string& host, std::uint16_t port) {
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(host, ec);
+    if (ec) return Status::InvalidArgument("portmapper: bad address '" + host + "'");
+    const udp::endpoint endpoint(address, port);
+    socket_.open(endpoint.protocol(), ec);
+    if (!ec) socket_.bind(endpoint, ec);
+    if (ec) {
+      return Status::Unavailable("portmapper: cannot bind UDP " + host + ":" +
+                                 std::to_string(port) + ": " + ec.message());
+    }
+    return Status::Ok();
+  }
+  void Start() {
+    Receive();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void Stop() {
+    asio::post(io_, [this] {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    });
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Receive() {
+    socket_.async_receive_from(
+        asio::buffer(buffer_), peer_, [this](const boost::system::error_code& ec, std::size_t n) {
+          if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+          if (!ec) {
+            const std::string reply = dispatcher_.HandleDatagram(
+                std::string_view(buffer_.data(), n), peer_.address().to_string());
+            if (!reply.empty()) {
+              boost::system::error_code ignored;
+              socket_.send_to(asio::buffer(reply), peer_, 0, ignored);
+            }
+          }
+          Receive();
+        });
+  }
+
+  const Dispatcher& dispatcher_;
+  asio::io_context io_;
+  udp::socket socket_{io_};
+  udp::endpoint peer_;
+  std::array<char, 8192> buffer_{};
+  std::thread thread_;
+};
+
+}  // namespace
 
 class Server::Impl {
  public:
@@ -39,6 +106,9 @@ class Server::Impl {
 
   std::vector<std::string> endpoints() const { return listener_.endpoints(); }
   std::vector<std::uint16_t> tcp_ports() const { return listener_.tcp_ports(); }
+  std::uint16_t portmap_port() const {
+    return portmap_udp_ ? portmap_listener_.tcp_ports().at(0) : 0;
+  }
   std::shared_ptr<ServerContext> context_;
   Registry registry_;  // before the listener: queued connections unregister as its io ends
 
@@ -46,6 +116,8 @@ class Server::Impl {
   void Adopt(tcp::socket socket, std::string peer);
 
   server::Listener listener_{"nfs", "127.0.0.1:2049"};
+  server::Listener portmap_listener_{"portmap", "127.0.0.1:111"};
+  std::unique_ptr<PortmapUdp> portmap_udp_;
   asio::thread_pool workers_;
   server::Lifecycle lifecycle_;
 };
@@ -77,15 +149,36 @@ Status Server::Impl::Start() {
   for (const std::string& e : listener_.endpoints()) {
     ZEROFS_LOG(kInfo) << "nfs: listening on " << e << " (NFSv3 and MOUNT v3)";
   }
-  listener_.Start(
-      opts.io_threads,
-      [this](tcp::socket socket, std::string peer) { Adopt(std::move(socket), std::move(peer)); },
-      {});
+  if (!opts.portmapper.empty()) {
+    ZEROFS_ASSIGN_OR_RETURN(server::ListenAddress at,
+                            server::ParseListenAddress(opts.portmapper, "127.0.0.1:111"));
+    ZEROFS_RETURN_IF_ERROR(portmap_listener_.Bind({opts.portmapper}, {}));
+    // UDP on the port TCP got (which matters when port 0 asked for any).
+    auto udp_side = std::make_unique<PortmapUdp>(*context_->dispatcher);
+    ZEROFS_RETURN_IF_ERROR(udp_side->Bind(at.host, portmap_listener_.tcp_ports().at(0)));
+    portmap_udp_ = std::move(udp_side);
+    context_->dispatcher->EnablePortmap(listener_.tcp_ports().at(0));
+    ZEROFS_LOG(kInfo) << "nfs: portmapper on " << portmap_listener_.endpoints().at(0)
+                      << " (TCP and UDP): NFS v3 and MOUNT v3 at TCP port "
+                      << listener_.tcp_ports().at(0);
+  }
+  auto adopt = [this](tcp::socket socket, std::string peer) {
+    Adopt(std::move(socket), std::move(peer));
+  };
+  listener_.Start(opts.io_threads, adopt, {});
+  if (portmap_udp_) {
+    portmap_listener_.Start(1, adopt, {});
+    portmap_udp_->Start();
+  }
   return Status::Ok();
 }
 
 void Server::Impl::Stop() {
   if (!lifecycle_.BeginStop()) return;
+  if (portmap_udp_) {
+    portmap_udp_->Stop();
+    portmap_listener_.Close([] {});
+  }
   listener_.Close([this] {
     for (auto& c : registry_.Snapshot()) c->Shutdown();
   });
@@ -95,6 +188,7 @@ void Server::Impl::Wait() {
   if (!lifecycle_.BeginWait(listener_.running())) return;
   const bool clean = registry_.Drain(context_->options.shutdown_grace_ms, "nfs");
   listener_.Join();
+  if (portmap_udp_) portmap_listener_.Join();
   if (!clean) workers_.stop();
   workers_.join();
   ZEROFS_LOG(kInfo) << "nfs: server stopped";
@@ -111,6 +205,9 @@ std::vector<std::string> Server::Endpoints() const {
 }
 std::vector<std::uint16_t> Server::TcpPorts() const {
   return impl_->tcp_ports();
+}
+std::uint16_t Server::PortmapPort() const {
+  return impl_->portmap_port();
 }
 void Server::Stop() {
   impl_->Stop();

@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
@@ -243,6 +244,125 @@ TEST_CASE("a connection idle or stuck halfway through a record is closed", "[nfs
   Ping(busy, 100);  // still served
   server.Stop();
   server.Wait();
+}
+
+// Sends one sealed call on `s` and returns the reply body (record mark checked, removed).
+std::string CallTcp(tcp::socket& s, const std::string& call) {
+  asio::write(s, asio::buffer(Sealed(call)));
+  std::string mark(4, '\0');
+  asio::read(s, asio::buffer(mark));
+  XdrDecoder md(mark);
+  const std::uint32_t word = *md.U32();
+  REQUIRE((word & kLastFragmentBit) != 0);
+  std::string body(word & ~kLastFragmentBit, '\0');
+  asio::read(s, asio::buffer(body));
+  return body;
+}
+
+TEST_CASE("the portmapper maps NFS and MOUNT to the server's port over TCP and UDP",
+          "[nfs][server]") {
+  ServerOptions options;
+  options.listen = {"127.0.0.1:0"};
+  options.io_threads = 1;
+  options.worker_threads = 2;
+  options.portmapper = "127.0.0.1:0";
+  Server server(std::make_shared<MemoryNfsHandler>(), options);
+  REQUIRE(server.Start().ok());
+  const std::uint16_t nfs_port = server.TcpPorts().at(0);
+  const std::uint16_t pmap_port = server.PortmapPort();
+  REQUIRE(pmap_port != 0);
+  REQUIRE(pmap_port != nfs_port);
+  auto getport = [](std::uint32_t program, std::uint32_t protocol) {
+    return [=](XdrEncoder& e) {
+      e.PutU32(program);
+      e.PutU32(3);
+      e.PutU32(protocol);
+      e.PutU32(0);
+    };
+  };
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), pmap_port));
+  {
+    const std::string body =
+        CallTcp(s, test::MakeCall(kPortmapProgram, 2, 3, getport(kNfsProgram, kIpProtoTcp)));
+    XdrDecoder d(body);
+    Result<ReplyHeader> h = DecodeReplyHeader(d);
+    REQUIRE(h.ok());
+    CHECK(h->accept_stat == AcceptStat::kSuccess);
+    CHECK(*d.U32() == nfs_port);
+  }
+  {
+    // Not served over UDP: port 0.
+    const std::string body =
+        CallTcp(s, test::MakeCall(kPortmapProgram, 2, 3, getport(kNfsProgram, kIpProtoUdp)));
+    XdrDecoder d(body);
+    REQUIRE(DecodeReplyHeader(d).ok());
+    CHECK(*d.U32() == 0);
+  }
+  {
+    const std::string body = CallTcp(s, test::MakeCall(kPortmapProgram, 2, 4));  // DUMP
+    XdrDecoder d(body);
+    REQUIRE(DecodeReplyHeader(d).ok());
+    std::set<std::uint32_t> programs;
+    while (*d.U32() == 1) {
+      const std::uint32_t program = *d.U32();
+      CHECK(*d.U32() == 3);
+      CHECK(*d.U32() == kIpProtoTcp);
+      CHECK(*d.U32() == nfs_port);
+      programs.insert(program);
+    }
+    CHECK(programs == std::set<std::uint32_t>{kNfsProgram, kMountProgram});
+  }
+  {
+    // rpcbind version 4: PROG_MISMATCH 2..2, so the client falls back to version 2.
+    const std::string body = CallTcp(s, test::MakeCall(kPortmapProgram, 4, 0));
+    XdrDecoder d(body);
+    Result<ReplyHeader> h = DecodeReplyHeader(d);
+    REQUIRE(h.ok());
+    CHECK(h->accept_stat == AcceptStat::kProgMismatch);
+    CHECK(h->mismatch_low == 2);
+    CHECK(h->mismatch_high == 2);
+  }
+
+  asio::ip::udp::socket u(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  const asio::ip::udp::endpoint pmap_udp(asio::ip::make_address("127.0.0.1"), pmap_port);
+  auto call_udp = [&](const std::string& call) {
+    u.send_to(asio::buffer(call), pmap_udp);
+    std::string reply(8192, '\0');
+    asio::ip::udp::endpoint from;
+    reply.resize(u.receive_from(asio::buffer(reply), from));
+    return reply;
+  };
+  {
+    const std::string body =
+        call_udp(test::MakeCall(kPortmapProgram, 2, 3, getport(kMountProgram, kIpProtoTcp)));
+    XdrDecoder d(body);
+    REQUIRE(DecodeReplyHeader(d).ok());
+    CHECK(*d.U32() == nfs_port);
+  }
+  {
+    // NFS itself is not served over UDP.
+    const std::string body = call_udp(test::MakeCall(kNfsProgram, 3, 0));
+    XdrDecoder d(body);
+    Result<ReplyHeader> h = DecodeReplyHeader(d);
+    REQUIRE(h.ok());
+    CHECK(h->accept_stat == AcceptStat::kProgUnavail);
+  }
+  server.Stop();
+  server.Wait();
+}
+
+TEST_CASE("without a portmapper the program is unavailable", "[nfs][rpc]") {
+  MemoryNfsHandler handler;
+  Dispatcher dispatcher(handler);
+  Result<std::string> reply = dispatcher.Handle(test::MakeCall(kPortmapProgram, 2, 0), "test");
+  REQUIRE(reply.ok());
+  const std::string body = test::ReplyBody(*reply);
+  XdrDecoder d(body);
+  Result<ReplyHeader> h = DecodeReplyHeader(d);
+  REQUIRE(h.ok());
+  CHECK(h->accept_stat == AcceptStat::kProgUnavail);
 }
 
 }  // namespace

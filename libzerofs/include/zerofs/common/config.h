@@ -71,6 +71,9 @@ struct ServerConfig {
   // [servers.nfs] only: "durable" (COMMIT and stable WRITEs reply once the data is in the
   // bucket) or "relaxed" (they reply at once; a crash can lose acknowledged writes).
   std::string commit = "durable";
+  // [servers.nfs] only: "ADDR:PORT" (usually :111) to answer as a portmapper, for clients
+  // that cannot be given the ports (Windows). Empty: none.
+  std::string portmapper;
 };
 
 // [gc]: space reclamation on the writer (docs/configuration.md, docs/engine.md "Space").

@@ -13,6 +13,8 @@
 // apart from the handler reference: thread-safe if the handler is.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,14 @@ class Dispatcher {
   // before running the call. Never fails; a malformed record costs 0.
   static std::size_t ExpectedReplyBytes(std::string_view record);
 
+  // Answers the portmapper program (version 2: NULL, GETPORT, DUMP; SET/UNSET refused) from
+  // now on, mapping NFS v3 and MOUNT v3 over TCP to `nfs_port`. Off by default
+  // (PROG_UNAVAIL). Any thread.
+  void EnablePortmap(std::uint16_t nfs_port) { portmap_port_.store(nfs_port); }
+  // Handles a call that arrived as a UDP datagram (no record mark): only the portmapper
+  // program is served over UDP. The reply has no record mark either; empty for no reply.
+  std::string HandleDatagram(std::string_view datagram, const std::string& peer) const;
+
   // Name of an NFSv3 procedure, for logs ("GETATTR"); "?" when unknown.
   static const char* Nfs3ProcName(std::uint32_t proc);
 
@@ -47,6 +57,7 @@ class Dispatcher {
                       const CallContext& ctx) const;
   std::string CallMount(std::uint32_t xid, std::uint32_t proc, XdrDecoder& args,
                         const CallContext& ctx) const;
+  std::string CallPortmap(std::uint32_t xid, std::uint32_t proc, XdrDecoder& args) const;
 
   // Records one call of NFS procedure `proc` answered with `res` and passes `res` on.
   template <typename Res>
@@ -57,6 +68,7 @@ class Dispatcher {
 
   NfsHandler& handler_;
   server::OpCounters ops_;
+  std::atomic<std::uint16_t> portmap_port_{0};  // 0: no portmapper
 };
 
 }  // namespace zerofs::nfs

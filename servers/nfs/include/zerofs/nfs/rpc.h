@@ -24,6 +24,11 @@ inline constexpr std::uint32_t kNfsProgram = 100003;
 inline constexpr std::uint32_t kNfsVersion = 3;
 inline constexpr std::uint32_t kMountProgram = 100005;
 inline constexpr std::uint32_t kMountVersion = 3;
+// The portmapper (RFC 1833, version 2), for clients that ask it for the NFS and MOUNT ports.
+inline constexpr std::uint32_t kPortmapProgram = 100000;
+inline constexpr std::uint32_t kPortmapVersion = 2;
+inline constexpr std::uint32_t kIpProtoTcp = 6;
+inline constexpr std::uint32_t kIpProtoUdp = 17;
 
 enum class MsgType : std::uint32_t { kCall = 0, kReply = 1 };
 enum class ReplyStat : std::uint32_t { kAccepted = 0, kDenied = 1 };

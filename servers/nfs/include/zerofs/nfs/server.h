@@ -46,6 +46,9 @@ struct ServerOptions {
   // quiet, or one stuck halfway through a record) is closed; clients reconnect when they
   // next need the server. 0: never.
   std::uint32_t idle_timeout_ms = 360000;
+  // "ADDR:PORT" (usually port 111): also answer as a portmapper there, over TCP and UDP,
+  // mapping NFS v3 and MOUNT v3 to the first TCP port of `listen`. Empty: no portmapper.
+  std::string portmapper;
 };
 
 struct ServerStats {
@@ -73,6 +76,8 @@ class Server {
   Status Start();
   std::vector<std::string> Endpoints() const;  // with the actual port when 0 was asked
   std::vector<std::uint16_t> TcpPorts() const;
+  // The portmapper's bound port (TCP and UDP), 0 without one.
+  std::uint16_t PortmapPort() const;
   void Stop();
   void Wait();
   ServerStats Stats() const;
