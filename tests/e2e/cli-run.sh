@@ -8,6 +8,8 @@ set -uo pipefail
 zerofs=$1
 work=$2
 . "$(dirname "$0")/cli-lib.sh"
+# A missing client is a failure, never a skip.
+command -v nbdinfo > /dev/null || { echo "FAIL: nbdinfo not installed (scripts/install-deps.sh test)"; exit 1; }
 make_volume
 cat >> "$work/zerofs.toml" <<TOML
 [servers.nfs]
@@ -52,11 +54,9 @@ out_has '"name": "disk1"' "nbd list shows disk1"
 expect 0 "nbd resize through the server" -- "$zerofs" nbd resize disk1 128M "${cfg[@]}"
 expect 1 "nbd create of an existing name" -- "$zerofs" nbd create disk1 64M "${cfg[@]}"
 err_has "exists" "duplicate export message"
-if command -v nbdinfo > /dev/null; then
-  nbd_addr=$(sed -n 's/^nbd //p' "$work/run.out")
-  expect 0 "nbdinfo sees the new export" -- nbdinfo --size "nbd://$nbd_addr/disk1"
-  [ "$(cat "$work/out")" = 134217728 ] || fail "nbdinfo size: $(cat "$work/out")"
-fi
+nbd_addr=$(sed -n 's/^nbd //p' "$work/run.out")
+expect 0 "nbdinfo sees the new export" -- nbdinfo --size "nbd://$nbd_addr/disk1"
+[ "$(cat "$work/out")" = 134217728 ] || fail "nbdinfo size: $(cat "$work/out")"
 expect 0 "nbd delete through the server" -- "$zerofs" nbd delete disk1 "${cfg[@]}"
 
 # Checkpoints and gc through the server.
