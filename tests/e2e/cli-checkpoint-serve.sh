@@ -49,7 +49,7 @@ start_server() {
     sleep 0.1
   done
   sed 's/^/  server: /' "$log"
-  echo "FAIL: $(basename "$2") did not start"
+  echo "FAIL: $(basename "$1") did not start"
   exit 1
 }
 

@@ -6,3 +6,8 @@ zerofs_test(integration_gc integration gc_test.cpp)
 add_test(NAME integration_gc_cli
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gc_cli_test.sh $<TARGET_FILE:zerofs_cli>)
 set_tests_properties(integration_gc_cli PROPERTIES LABELS integration TIMEOUT 300)
+# zerofs gc killed with SIGKILL at random moments (seeded; the seed is printed): fsck and every
+# file's checksum after each kill, then one run to the end reclaims the space.
+add_test(NAME integration_gc_kill
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/gc_kill_test.sh $<TARGET_FILE:zerofs_cli>)
+set_tests_properties(integration_gc_kill PROPERTIES LABELS integration TIMEOUT 300)

@@ -167,6 +167,8 @@ class Checker {
   crypto::VolumeKey key_;
   std::optional<index::RootRecord> root_;
   std::set<std::string> present_;  // every key of the listing
+  // Snapshot manifests the checkpoints name (the root's is root_->snapshot).
+  std::set<std::string> checkpoint_manifests_;
   std::map<std::uint64_t, SegmentInfo> segments_;
   std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> checkpoint_segments_;
   std::unique_ptr<engine::Volume> volume_;
@@ -268,14 +270,30 @@ void Checker::CheckIndexObjects(const std::vector<objstore::ObjectInfo>& objects
       wanted.emplace_back(object.key, key);
     }
   }
+  // A manifest the root or a checkpoint names must be whole. Any other is an older snapshot
+  // the writer deletes at its next snapshot (manifests go first, then their files, so one
+  // interrupted there has lost some files): a note.
+  auto needed = [&](const std::string& manifest) {
+    return (root_.has_value() && root_->snapshot.has_value() &&
+            root_->snapshot->manifest == manifest) ||
+           checkpoint_manifests_.contains(manifest);
+  };
+  std::set<std::string> stale_noted;
   for (const auto& [manifest, sst] : wanted) {
-    if (!present_.contains(sst)) {
+    if (present_.contains(sst)) continue;
+    if (needed(manifest)) {
       Problem("missing", sst, "named by the snapshot manifest " + manifest + " but absent");
+    } else if (stale_noted.insert(manifest).second) {
+      Note("stale-snapshot", manifest,
+           "an old index snapshot whose files are partly gone (its deletion was "
+           "interrupted); the writer deletes it at its next index snapshot");
     }
   }
   for (const objstore::ObjectInfo& object : objects) {
     if (index::IsSstObjectName(object.key) && !referenced.contains(object.key)) {
-      Problem("leak", object.key, "no snapshot manifest names this index file");
+      Note("unreferenced-index", object.key,
+           "no snapshot manifest names this index file (an upload or a deletion was "
+           "interrupted); the writer deletes it at its next index snapshot");
     }
   }
 }
@@ -309,6 +327,7 @@ void Checker::CheckCheckpoints(const std::vector<objstore::ObjectInfo>& objects)
       ObjectFailure(object.key, root.status());
       continue;
     }
+    if (root->snapshot.has_value()) checkpoint_manifests_.insert(root->snapshot->manifest);
     if (root->snapshot.has_value() && !present_.contains(root->snapshot->manifest)) {
       Problem("missing", root->snapshot->manifest,
               "the index snapshot of " + object.key + " does not exist");
@@ -821,8 +840,8 @@ Result<FsckReport> Checker::Run() {
     }
   }
   CheckRoot();
+  CheckCheckpoints(objects);  // first: which index snapshots the checkpoints need
   CheckIndexObjects(objects);
-  CheckCheckpoints(objects);
   CheckSegments();
   if (root_.has_value()) {
     Status opened = OpenVolume();

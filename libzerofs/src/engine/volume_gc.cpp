@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <limits>
+#include <set>
 #include <span>
 #include <thread>
 
@@ -392,6 +393,35 @@ Status VolumeImpl::CompactSegments(const GcRunOptions& options, GcStats& stats,
   return commit_group();
 }
 
+Status VolumeImpl::ForgetStaleUsage(const std::vector<objstore::ObjectInfo>& objects,
+                                    std::uint64_t applied) {
+  std::set<std::uint64_t> present;
+  for (const objstore::ObjectInfo& object : objects) {
+    if (auto seq = SegmentSeqOf(object.key); seq.has_value()) present.insert(*seq);
+  }
+  // Usage records of segments that are gone: left when a run deleted the objects but was
+  // stopped before the commit that forgets their records.
+  Transaction forget;
+  ZEROFS_RETURN_IF_ERROR(Scan(index::TablePrefix(index::IndexTable::kSegmentUsage), {},
+                              [&](std::string_view key, std::string_view value) {
+                                auto seq = index::DecodeSegmentUsageKey(key);
+                                if (!seq.ok() || *seq > applied || present.contains(*seq)) {
+                                  return true;
+                                }
+                                auto usage = index::DecodeSegmentUsage(value);
+                                if (usage.ok() && Live(*usage)) {
+                                  ZEROFS_LOG(kError)
+                                      << "segment " << *seq
+                                      << " holds live extents but its object is missing";
+                                  return true;
+                                }
+                                forget.Delete(std::string(key));
+                                return true;
+                              }));
+  if (forget.empty()) return Status::Ok();
+  return Commit(forget).status();
+}
+
 Status VolumeImpl::DeleteDeadSegments(bool dry_run, std::chrono::milliseconds grace_period,
                                       std::uint32_t max_deletes, GcStats& stats,
                                       std::uint64_t* next_due_ms, const GcProgressFn& progress) {
@@ -403,8 +433,15 @@ Status VolumeImpl::DeleteDeadSegments(bool dry_run, std::chrono::milliseconds gr
   }
   ZEROFS_ASSIGN_OR_RETURN(std::vector<CheckpointRecord> checkpoints,
                           ReadAllCheckpoints(*options_.store, *key_.keys, key_.uuid));
+  // Every segment applied by now was uploaded before the listing below starts.
+  std::uint64_t applied = 0;
+  {
+    std::lock_guard lock(mu_);
+    applied = durable_seq_;
+  }
   ZEROFS_ASSIGN_OR_RETURN(std::vector<objstore::ObjectInfo> objects,
                           options_.store->List(format::kSegmentPrefix));
+  if (!dry_run) ZEROFS_RETURN_IF_ERROR(ForgetStaleUsage(objects, applied));
   const std::uint64_t now = SteadyMs();
   const auto grace =
       static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(0, grace_period.count()));

@@ -93,6 +93,9 @@ class VolumeImpl final : public Volume {
   Status CompactSegments(const GcRunOptions& options, GcStats& stats, const GcProgressFn& progress);
   // Deletes what may be deleted now; `*next_due_ms` gets when the next segment held only by
   // the grace period becomes deletable (0: none).
+  // Forgets the usage records of dead segments whose objects are gone (seq <= applied, not
+  // in `objects`, the segment listing); keeps and logs live ones.
+  Status ForgetStaleUsage(const std::vector<objstore::ObjectInfo>& objects, std::uint64_t applied);
   Status DeleteDeadSegments(bool dry_run, std::chrono::milliseconds grace,
                             std::uint32_t max_deletes, GcStats& stats, std::uint64_t* next_due_ms,
                             const GcProgressFn& progress);

@@ -312,14 +312,19 @@ Result<std::vector<std::string>> DeleteUnreferencedIndexObjects(
   }
   ZEROFS_ASSIGN_OR_RETURN(const std::vector<objstore::ObjectInfo> listed,
                           store.List(format::kIndexPrefix));
-  std::vector<std::string> doomed;
+  // Manifests first, then the files: interrupted in between, what is left is unreferenced
+  // files (deleted next time), never a manifest naming files that are gone.
+  std::vector<std::string> doomed_manifests;
+  std::vector<std::string> doomed_files;
   for (const objstore::ObjectInfo& info : listed) {
-    if ((IsSstObjectName(info.key) || IsManifestObjectName(info.key)) &&
-        !referenced.contains(info.key)) {
-      doomed.push_back(info.key);
-    }
+    if (referenced.contains(info.key)) continue;
+    if (IsManifestObjectName(info.key)) doomed_manifests.push_back(info.key);
+    if (IsSstObjectName(info.key)) doomed_files.push_back(info.key);
   }
-  ZEROFS_RETURN_IF_ERROR(store.DeleteMany(doomed));
+  ZEROFS_RETURN_IF_ERROR(store.DeleteMany(doomed_manifests));
+  ZEROFS_RETURN_IF_ERROR(store.DeleteMany(doomed_files));
+  std::vector<std::string> doomed = std::move(doomed_manifests);
+  doomed.insert(doomed.end(), doomed_files.begin(), doomed_files.end());
   if (state != nullptr) {
     const std::set<std::string, std::less<>> gone(doomed.begin(), doomed.end());
     std::erase_if(state->files, [&](const auto& entry) {
