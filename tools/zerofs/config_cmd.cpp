@@ -41,6 +41,10 @@ password = "${ZEROFS_PASSWORD}"
 # Codec of newly written frames: none, lz4, zstd (level 3) or zstd:N (N from 1 to 19).
 # Readers detect each frame's codec, so changing this needs no migration.
 compression = "zstd:3"
+# For benchmarks and trying out only: answer as a remote bucket would, with this round trip
+# per request (ms) and bandwidth each way (MiB/s); 0 = no delay / unlimited.
+simulate_rtt_ms = 0
+simulate_mb_per_s = 0
 
 # Only used for s3:// URLs.
 [s3]

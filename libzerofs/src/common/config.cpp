@@ -249,6 +249,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     r.SecretString("password", &cfg.storage.password);
     r.String("password_file", &password_file);
     r.String("compression", &cfg.storage.compression);
+    r.Unsigned<std::uint64_t>("simulate_rtt_ms", &cfg.storage.simulate_rtt_ms, 0, 10000);
+    r.Unsigned<std::uint64_t>("simulate_mb_per_s", &cfg.storage.simulate_mb_per_s, 0, 1000000);
     r.RejectUnknown();
     if (!ValidCompressionName(cfg.storage.compression)) {
       r.Fail("compression", "must be none, lz4, zstd or zstd:N with N from 1 to 19, not '" +

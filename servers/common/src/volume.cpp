@@ -2,6 +2,7 @@
 #include "zerofs/server/volume.h"
 
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "zerofs/crypto/random.h"
 #include "zerofs/engine/space.h"
 #include "zerofs/format.h"
+#include "zerofs/objstore/latency_store.h"
 #include "zerofs/objstore/memory_store.h"
 #include "zerofs/objstore/open.h"
 
@@ -106,6 +108,18 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
   const std::string& url = resolved.storage.url;
   auto store = objstore::Open(url, resolved.s3);
   if (!store.ok()) return store.status().WithContext("opening " + Quoted(url));
+  if (resolved.storage.simulate_rtt_ms != 0 || resolved.storage.simulate_mb_per_s != 0) {
+    objstore::LatencyOptions latency;
+    latency.round_trip = std::chrono::milliseconds(resolved.storage.simulate_rtt_ms);
+    latency.bytes_per_second = resolved.storage.simulate_mb_per_s << 20;
+    ZEROFS_LOG(kWarn) << program << ": simulating a remote bucket: "
+                      << resolved.storage.simulate_rtt_ms << " ms per request, "
+                      << (resolved.storage.simulate_mb_per_s == 0
+                              ? std::string("unlimited")
+                              : std::to_string(resolved.storage.simulate_mb_per_s) + " MiB/s")
+                      << " each way ([storage] simulate_*)";
+    *store = std::make_shared<objstore::LatencyStore>(std::move(*store), latency);
+  }
 
   auto meter = std::make_shared<objstore::MeteredStore>(std::move(*store));
   const bool writer = !flags.read_only && flags.checkpoint.empty();

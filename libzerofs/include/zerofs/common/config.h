@@ -35,6 +35,10 @@ struct StorageConfig {
   // How new frames are compressed: "none", "lz4", "zstd" (level 3) or "zstd:N" (1..19).
   // Readers detect the codec of every frame, so changing it needs no migration.
   std::string compression = "zstd:3";
+  // For benchmarks and trying out: make the bucket answer as a remote one would, with this
+  // round trip per request and this bandwidth per direction (0: no delay / unlimited).
+  std::uint64_t simulate_rtt_ms = 0;
+  std::uint64_t simulate_mb_per_s = 0;
 };
 
 // Settings of the S3 client; only used for s3:// URLs.
