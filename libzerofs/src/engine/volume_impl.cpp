@@ -605,6 +605,22 @@ std::uint64_t VolumeImpl::BufferedBytesLocked() const {
   return bytes;
 }
 
+std::map<std::uint64_t, bool> VolumeImpl::PendingExtents(std::uint64_t inode, std::uint64_t first,
+                                                         std::uint64_t last) {
+  std::map<std::uint64_t, bool> out;
+  if (last < first) return out;
+  auto visit = [&](const Batch& batch) {
+    for (auto it = batch.extents.lower_bound(ExtentId{inode, first});
+         it != batch.extents.end() && it->first.inode == inode && it->first.index <= last; ++it) {
+      out[it->first.index] = it->second != nullptr;  // later batches override earlier ones
+    }
+  };
+  std::lock_guard lock(mu_);
+  for (const BatchPtr& b : sealed_) visit(*b);
+  if (open_) visit(*open_);
+  return out;
+}
+
 VolumeStats VolumeImpl::stats() const {
   std::lock_guard lock(mu_);
   VolumeStats s = stats_;

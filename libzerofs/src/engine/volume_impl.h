@@ -55,6 +55,8 @@ class VolumeImpl final : public Volume {
   Result<CheckpointInfo> GetCheckpoint(std::string_view name) override;
   Status DeleteCheckpoint(std::string_view name) override;
   VolumeStats stats() const override;
+  std::map<std::uint64_t, bool> PendingExtents(std::uint64_t inode, std::uint64_t first,
+                                               std::uint64_t last) override;
   bool read_only() const override { return options_.mode == OpenMode::kReadOnly; }
 
   // A live extent of a segment being compacted, read back for rewriting.

@@ -1,7 +1,9 @@
 // FilesystemImpl: open handles and file data (read, write, truncate, fallocate, SEEK_DATA /
 // SEEK_HOLE, fsync), and atime.
 #include <cerrno>
+#include <map>
 #include <mutex>
+#include <optional>
 
 #include "filesystem_impl.h"
 #include "permission.h"
@@ -271,16 +273,31 @@ Result<std::uint64_t> FilesystemImpl::Seek(HandleId handle, std::uint64_t offset
   ZEROFS_ASSIGN_OR_RETURN(InodeRecord rec, LoadInode(h.ino));
   if (rec.type() != FileType::kRegular) return Error(EINVAL, "seek: not a regular file");
   if (offset >= rec.size) return Error(ENXIO, "seek at or past the end of the file");
-  // The extent map in the index is exact for this file once its last change is durable
-  // (the engine applies a segment's extent map before releasing its waiters), and no
-  // change can come in while its stripe is held.
-  const engine::Position pos = positions_[h.ino % positions_.size()].load();
-  if (pos != 0) ZEROFS_RETURN_IF_ERROR(volume_->Sync(pos));
+  // Which extents hold data: the changes not yet applied to the index (PendingExtents)
+  // override the extent map. No change to this file can come in while its stripe is held.
   const std::uint64_t first = offset / kExtentBytes;
   const std::uint64_t last = (rec.size - 1) / kExtentBytes;
+  const std::map<std::uint64_t, bool> pending = volume_->PendingExtents(h.ino, first, last);
+  auto pending_says = [&](std::uint64_t idx) -> std::optional<bool> {
+    auto it = pending.find(idx);
+    if (it == pending.end()) return std::nullopt;
+    return it->second;
+  };
   const std::string start_after = first == 0 ? std::string() : index::ExtentKey(h.ino, first - 1);
-  std::optional<std::uint64_t> found;  // DATA: first stored extent; HOLE: first gap
-  std::uint64_t expect = first;
+  std::optional<std::uint64_t> found;  // DATA: first extent with data; HOLE: first without
+  std::uint64_t expect = first;        // HOLE: every extent before it holds data
+  // HOLE: extents from `expect` up to (not including) `until` are absent from the extent
+  // map; they hold data only where pending changes wrote some.
+  auto gap_until = [&](std::uint64_t until) {
+    while (expect < until) {
+      if (pending_says(expect) != true) {
+        found = expect;
+        return false;
+      }
+      ++expect;
+    }
+    return true;
+  };
   Status parse;
   ZEROFS_RETURN_IF_ERROR(volume_->Scan(index::ExtentPrefix(h.ino), start_after,
                                        [&](std::string_view key, std::string_view) {
@@ -292,11 +309,13 @@ Result<std::uint64_t> FilesystemImpl::Seek(HandleId handle, std::uint64_t offset
                                          const std::uint64_t idx = parts->extent_index;
                                          if (idx > last) return false;
                                          if (whence == kSeekData) {
+                                           if (pending_says(idx) == false) return true;  // punched
                                            found = idx;
                                            return false;
                                          }
-                                         if (idx != expect) {
-                                           found = expect;
+                                         if (!gap_until(idx)) return false;
+                                         if (pending_says(idx) == false) {
+                                           found = idx;
                                            return false;
                                          }
                                          ++expect;
@@ -304,9 +323,16 @@ Result<std::uint64_t> FilesystemImpl::Seek(HandleId handle, std::uint64_t offset
                                        }));
   ZEROFS_RETURN_IF_ERROR(parse);
   if (whence == kSeekData) {
+    // Data written but not yet applied may come before what the extent map has.
+    for (const auto& [idx, data] : pending) {
+      if (!data) continue;
+      if (!found.has_value() || idx < *found) found = idx;
+      break;  // the map is ordered: the first one with data is the smallest
+    }
     if (!found.has_value()) return Error(ENXIO, "seek: no data after the offset");
     return std::max(offset, *found * kExtentBytes);
   }
+  if (!found.has_value()) gap_until(last + 1);
   const std::uint64_t hole = found.value_or(expect);
   return std::min(rec.size, std::max(offset, hole * kExtentBytes));
 }

@@ -241,6 +241,38 @@ TEST_CASE("SEEK_DATA and SEEK_HOLE see extents") {
   CHECK(*fs.Seek(full.handle, 10, vfs::kSeekHole) == 100);
 }
 
+TEST_CASE("SEEK_DATA and SEEK_HOLE merge unflushed changes with the extent map, no flush") {
+  VfsFixture f(std::chrono::hours(1));  // nothing is flushed but by Fsync
+  auto& fs = f.fs();
+  OpenFile file = CreateOpen(fs, "f");
+  // Durable: data in extents 1, 2, 3 and 5; the file ends inside extent 9.
+  REQUIRE_OK(fs.Write(file.handle, 1 * kExtent, Pattern(3 * kExtent, 'a')));
+  REQUIRE_OK(fs.Write(file.handle, 5 * kExtent, Pattern(kExtent, 'b')));
+  REQUIRE_OK(fs.SetAttr(kRoot, file.ino, SetAttrRequest::Truncate(9 * kExtent + 10)));
+  REQUIRE_OK(fs.Fsync(file.handle, false));
+  const std::uint64_t durable_before = f.volume().stats().durable_seq;
+  // Buffered: a hole punched in extent 2, data written to extents 0 and 7.
+  REQUIRE_OK(fs.Fallocate(file.handle, vfs::kFallocPunchHole | vfs::kFallocKeepSize,
+                          2 * kExtent, kExtent));
+  REQUIRE_OK(fs.Write(file.handle, 0, "z"));
+  REQUIRE_OK(fs.Write(file.handle, 7 * kExtent + 3, "y"));
+  CHECK(*fs.Seek(file.handle, 0, vfs::kSeekData) == 0);
+  CHECK(*fs.Seek(file.handle, 0, vfs::kSeekHole) == 2 * kExtent);  // 0 and 1 hold data
+  CHECK(*fs.Seek(file.handle, 2 * kExtent, vfs::kSeekData) == 3 * kExtent);
+  CHECK(*fs.Seek(file.handle, 3 * kExtent, vfs::kSeekHole) == 4 * kExtent);
+  CHECK(*fs.Seek(file.handle, 4 * kExtent, vfs::kSeekData) == 5 * kExtent);
+  CHECK(*fs.Seek(file.handle, 6 * kExtent, vfs::kSeekData) == 7 * kExtent);
+  CHECK(*fs.Seek(file.handle, 7 * kExtent, vfs::kSeekHole) == 8 * kExtent);
+  CHECK_ERRNO(fs.Seek(file.handle, 8 * kExtent, vfs::kSeekData), ENXIO);
+  // None of that waited for (or caused) an upload.
+  CHECK(f.volume().stats().durable_seq == durable_before);
+  // After a flush the answers are the same.
+  REQUIRE_OK(fs.Fsync(file.handle, false));
+  CHECK(*fs.Seek(file.handle, 0, vfs::kSeekHole) == 2 * kExtent);
+  CHECK(*fs.Seek(file.handle, 2 * kExtent, vfs::kSeekData) == 3 * kExtent);
+  CHECK(*fs.Seek(file.handle, 6 * kExtent, vfs::kSeekData) == 7 * kExtent);
+}
+
 TEST_CASE("fsync is honest: after it returns, a reader of the bucket sees the write") {
   VfsFixture f;
   auto& fs = f.fs();

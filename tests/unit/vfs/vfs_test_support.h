@@ -2,6 +2,7 @@
 // the test controls, a few users, errno checks.
 #pragma once
 
+#include <chrono>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -43,7 +44,9 @@ inline const vfs::Credentials kCarol = vfs::Credentials::User(1002, 1002);
 
 class VfsFixture {
  public:
-  VfsFixture() : store_(std::make_shared<objstore::MemoryStore>()) {
+  // `flush_interval`: how long the engine buffers changes before flushing on its own.
+  explicit VfsFixture(std::chrono::milliseconds flush_interval = std::chrono::milliseconds(50))
+      : store_(std::make_shared<objstore::MemoryStore>()), flush_interval_(flush_interval) {
     log::SetLevel(log::Level::kWarn);
     InitVolume(*store_);
     Open();
@@ -57,7 +60,9 @@ class VfsFixture {
 
   void Open(vfs::AtimeMode atime = vfs::AtimeMode::kRelatime) {
     if (caches_.empty()) caches_.push_back(std::make_unique<TempDir>());
-    auto volume = engine::Volume::Open(TestOptions(store_, caches_.back()->path()));
+    engine::VolumeOptions volume_options = TestOptions(store_, caches_.back()->path());
+    volume_options.flush_interval = flush_interval_;
+    auto volume = engine::Volume::Open(std::move(volume_options));
     INFO(volume.status().ToString());
     REQUIRE(volume.ok());
     volume_ = std::shared_ptr<engine::Volume>(std::move(*volume));
@@ -91,6 +96,7 @@ class VfsFixture {
 
  private:
   std::shared_ptr<objstore::MemoryStore> store_;
+  std::chrono::milliseconds flush_interval_;
   std::vector<std::unique_ptr<TempDir>> caches_;
   std::shared_ptr<TestClock> clock_ = std::make_shared<TestClock>();
   std::shared_ptr<engine::Volume> volume_;

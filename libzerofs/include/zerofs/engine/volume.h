@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -133,6 +134,12 @@ class Volume {
                                    std::uint64_t length) = 0;
   // Hints that `inode` is read sequentially from `offset`: fetch ahead.
   virtual void ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) = 0;
+  // The extents of `inode` with index in [first, last] that changes not yet applied to the
+  // index (buffered, or on their way to the bucket) set: index -> true for data, false for a
+  // hole. Together with the extent map (Scan of index::ExtentPrefix) it tells which extents
+  // hold data without waiting for a flush.
+  virtual std::map<std::uint64_t, bool> PendingExtents(std::uint64_t inode, std::uint64_t first,
+                                                       std::uint64_t last) = 0;
 
   // --- changes ---
   // Applies `txn` atomically; returns its position. Blocks while the write buffer is full.
