@@ -1,7 +1,8 @@
 // Model-based randomized test: random operations by several users against the Filesystem
 // and against PosixModel; every result (errno, attributes, data, listings) is compared, and
 // the whole state every few hundred operations and at the end. Seeded by Catch's
-// --rng-seed (printed on failure; replay with `unit_vfs --rng-seed N "<test name>"`).
+// --rng-seed (printed when each test starts; replay with `unit_vfs --rng-seed N "<test
+// name>"`).
 #include <cstdio>
 #include <cstdlib>
 
@@ -12,6 +13,8 @@ using namespace zerofs::testing;
 
 TEST_CASE("model: random operations by several users match a POSIX model") {
   const std::uint64_t seed = Catch::rngSeed();
+  std::printf("model test: seed %llu (replay: unit_vfs --rng-seed %llu \"model: random*\")\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
   CAPTURE(seed);
   Harness h(seed);
   h.Run(60000, 0);
@@ -29,6 +32,8 @@ TEST_CASE("model: random operations by several users match a POSIX model") {
 
 TEST_CASE("model: the state round-trips through the bucket across reopens") {
   const std::uint64_t seed = Catch::rngSeed() + 1;
+  std::printf("model reopen test: seed %llu (replay: unit_vfs --rng-seed %llu \"model: the*\")\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed - 1));
   CAPTURE(seed);
   Harness h(seed);
   h.Run(60000, 10000);
