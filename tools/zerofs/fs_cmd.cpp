@@ -18,9 +18,12 @@
 // exit; while a server (or another command) serves the volume they refuse with exit code 6
 // and change nothing.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -262,12 +265,58 @@ int RunLs(const FsOptions& opts) {
 }
 
 // Streams the regular file `path` to `out`.
+// A progress line on stderr for get/put of large files, when stderr is a terminal:
+// "zerofs: put report.pdf: 120.0 of 512.0 MiB (23%), 85.2 MiB/s", redrawn at most 5 times
+// a second and ended with a newline.
+class TransferProgress {
+ public:
+  TransferProgress(std::string what, std::uint64_t total)
+      : what_(std::move(what)),
+        total_(total),
+        enabled_(isatty(STDERR_FILENO) != 0),
+        start_(std::chrono::steady_clock::now()),
+        last_(start_) {}
+  ~TransferProgress() {
+    if (drawn_) std::fprintf(stderr, "\n");
+  }
+  TransferProgress(const TransferProgress&) = delete;
+  TransferProgress& operator=(const TransferProgress&) = delete;
+
+  void Update(std::uint64_t done) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    drawn_ = true;
+    const double mib = static_cast<double>(done) / (1 << 20);
+    const double seconds = std::chrono::duration<double>(now - start_).count();
+    if (total_ > 0) {
+      std::fprintf(stderr, "\rzerofs: %s: %.1f of %.1f MiB (%d%%), %.1f MiB/s   ", what_.c_str(),
+                   mib, static_cast<double>(total_) / (1 << 20),
+                   static_cast<int>(100 * done / total_), mib / std::max(seconds, 0.001));
+    } else {
+      std::fprintf(stderr, "\rzerofs: %s: %.1f MiB, %.1f MiB/s   ", what_.c_str(), mib,
+                   mib / std::max(seconds, 0.001));
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string what_;
+  std::uint64_t total_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 Status CopyOut(vfs::Filesystem& fs, const std::string& path, std::FILE* out) {
   const Credentials root = Credentials::Root();
   ZEROFS_ASSIGN_OR_RETURN(Attr attr, vfs::ResolvePath(fs, root, path));
   if (attr.is_dir()) return vfs::Error(EISDIR, "'" + path + "' is a directory");
   ZEROFS_ASSIGN_OR_RETURN(vfs::HandleId h, fs.Open(root, attr.ino, vfs::kOpenReadOnly));
   Status s;
+  TransferProgress progress("get " + path, attr.size);
   for (std::uint64_t offset = 0;;) {
     auto data = fs.Read(h, offset, kChunkBytes);
     if (!data.ok()) {
@@ -280,6 +329,7 @@ Status CopyOut(vfs::Filesystem& fs, const std::string& path, std::FILE* out) {
       break;
     }
     offset += data->size();
+    progress.Update(offset);
   }
   Status released = fs.Release(h);
   ZEROFS_RETURN_IF_ERROR(s);
@@ -342,6 +392,11 @@ Status CopyIn(vfs::Filesystem& fs, std::string path, std::FILE* in, std::string_
                 /*exclusive=*/false));
   Status s;
   std::string buffer(kChunkBytes, '\0');
+  std::uint64_t total = 0;
+  if (struct stat st{}; fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) {
+    total = static_cast<std::uint64_t>(st.st_size);
+  }
+  TransferProgress progress("put " + std::string(local), total);
   for (std::uint64_t offset = 0;;) {
     const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in);
     if (got > 0) {
@@ -351,6 +406,7 @@ Status CopyIn(vfs::Filesystem& fs, std::string path, std::FILE* in, std::string_
         break;
       }
       offset += *wrote;
+      progress.Update(offset);
     }
     if (got < buffer.size()) {
       if (std::ferror(in)) s = Status::FromErrno(errno, "reading " + std::string(local));

@@ -1,6 +1,6 @@
 // zerofs fsck: verify a volume offline (fsck_checks.h), without disturbing a running server.
 //
-//   zerofs fsck [--config F] [--url U] [--password-file F] [--deep] [--json] [--jobs N]
+//   zerofs fsck [--config F] [--url U] [--password-file F] [--quick] [--json] [--jobs N]
 //
 // Prints one line per finding ("problem: KIND: OBJECT: MESSAGE", or "note: ..."), then a
 // summary. A progress line (objects verified / total) goes to stderr when it is a terminal.
@@ -23,7 +23,8 @@ namespace {
 
 struct FsckCommandOptions {
   VolumeAccessOptions access;
-  bool deep = false;
+  bool deep = true;  // --quick: skip the data frames
+  bool deep_flag = false;  // --deep: the default, accepted
   bool json = false;
   unsigned jobs = 8;
 };
@@ -110,7 +111,7 @@ int RunFsckCommand(const FsckCommandOptions& opts) {
         static_cast<unsigned long long>(s.segment_bytes),
         static_cast<unsigned long long>(s.index_objects),
         static_cast<unsigned long long>(s.checkpoints),
-        opts.deep ? ", every frame read" : " (add --deep to read every data frame)");
+        opts.deep ? ", every frame read" : " (--quick: data frames not read)");
     if (s.index_checked) {
       std::printf(
           "index: %llu inodes (%llu directories, %llu files, %llu symlinks), %llu bytes of files, "
@@ -140,8 +141,11 @@ void AddFsckCommand(CLI::App& app, CommandRunner& run) {
       "writes may show up as findings). Exit codes: 0 clean, 7 problems found, 1 cannot\n"
       "check, 2 usage, 3 no volume, 5 wrong password.");
   AddVolumeAccessOptions(cmd, opts->access, false);
-  cmd->add_flag("--deep", opts->deep,
-                "also read and decrypt every data frame (reads the whole bucket)");
+  cmd->add_flag("!--quick", opts->deep,
+                "skip the data frames: verify every object's header, directory, journal and "
+                "MACs but do not read and decrypt every data frame (the default reads the "
+                "whole bucket)");
+  cmd->add_flag("--deep", opts->deep_flag, "the default: read and decrypt every data frame");
   cmd->add_flag("--json", opts->json, "print one JSON report on stdout");
   cmd->add_option("-j,--jobs", opts->jobs, "segments verified in parallel")
       ->capture_default_str()

@@ -15,6 +15,9 @@ inline Nfsstat3 StatOfErrno(int err) {
   switch (err) {
     case 0: return Nfsstat3::kOk;
     case EPERM: return Nfsstat3::kPerm;
+    // NFSv3 has no "busy": renaming or removing "." / ".." or the root is not permitted
+    // (Linux's knfsd answers NFS3ERR_PERM for the dot names too).
+    case EBUSY: return Nfsstat3::kPerm;
     case ENOENT: return Nfsstat3::kNoent;
     case ENXIO: return Nfsstat3::kNxio;
     case EACCES: return Nfsstat3::kAcces;
