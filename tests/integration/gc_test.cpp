@@ -21,7 +21,7 @@ constexpr std::uint64_t kChunk = 1 << 20;  // bytes per transaction
 
 std::uint64_t TotalBytes() {
   const char* env = std::getenv("ZEROFS_GC_TEST_MIB");
-  const std::uint64_t mib = env != nullptr ? std::strtoull(env, nullptr, 10) : 256;
+  const std::uint64_t mib = env != nullptr ? std::strtoull(env, nullptr, 10) : 1024;
   return std::max<std::uint64_t>(mib, 16) << 20;
 }
 
