@@ -229,7 +229,6 @@ int RunServe(const RunOptions& opts) {
       break;
     }
     ++started;
-    ZEROFS_LOG(kInfo) << r.name << ": listening on " << Join(r.endpoints());
   }
   if (status.ok()) status = services.Start();
   if (!status.ok()) {
