@@ -75,11 +75,21 @@ for _ in $(seq 100); do [ -f "$WORK/writer.out.ready" ] && break; sleep 0.1; don
 [ -f "$WORK/writer.out.ready" ] || fail "writer did not start"
 
 # A copy running while the server dies.
+# The kill comes once a tenth of the files are there, so that it lands in the middle of the
+# copy; a copy that ended before that proves nothing and fails the test.
+total_files=$(find "$TREE" -type f | wc -l)
 cp -a "$TREE/." "$MNT/copy" > "$WORK/cp.log" 2>&1 &
 CP_PID=$!
-sleep "${CRASH_AFTER_S:-3}"
-kill -0 "$CP_PID" 2>/dev/null || echo "note: the copy finished before the kill"
-echo "killing zerofs-9p (pid $SERVER_PID) with SIGKILL"
+copied=0
+for _ in $(seq 1200); do
+  copied=$(find "$MNT/copy" -type f 2>/dev/null | wc -l)
+  [ "$copied" -ge $((total_files / 10)) ] && break
+  kill -0 "$CP_PID" 2>/dev/null || break
+  sleep 0.1
+done
+kill -0 "$CP_PID" 2>/dev/null ||
+  fail "the copy ended before the kill ($copied of $total_files files): nothing was tested"
+echo "killing zerofs-9p (pid $SERVER_PID) with SIGKILL, $copied of $total_files files copied"
 stop_server KILL
 sleep 1
 # The killed server's writer lease is still fresh: take the volume over (docs/operations.md).

@@ -2,8 +2,8 @@
 # mount-s3.sh ZEROFS ZEROFS_9P ZEROFS_MOUNT POSIX_SUITE FSX TREE_DIR WORK FILES
 #
 # mount-volume.sh on an s3:// volume in the test radosgw (the env file named by
-# ZEROFS_TEST_S3_ENV_FILE, written by scripts/radosgw.sh): the POSIX suite, fsx, a copy of
-# FILES files and a server restart; stress-ng is left to the file:// run.
+# ZEROFS_TEST_S3_ENV_FILE, written by scripts/radosgw.sh): the POSIX suite, fsx, stress-ng,
+# a copy of FILES files and a server restart, exactly as on a file:// volume.
 set -uo pipefail
 env_file=${ZEROFS_TEST_S3_ENV_FILE:-}
 if [ -z "$env_file" ] || [ ! -f "$env_file" ]; then
@@ -25,5 +25,5 @@ path_style = true
 TOML
 chmod 600 "$work/s3.toml"
 prefix="mount-e2e-$(date +%s)-$$"
-SKIP_STRESS=1 FSX_OPS=${FSX_OPS:-1500} exec "$(dirname "$0")/mount-volume.sh" "$@" \
+exec "$(dirname "$0")/mount-volume.sh" "$@" \
   "s3://$ZEROFS_TEST_S3_BUCKET/$prefix"
