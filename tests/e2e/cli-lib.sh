@@ -41,6 +41,42 @@ TOML
     > "$work/out" 2> "$work/err" || { echo "init failed: $(cat "$work/err")"; exit 1; }
 }
 
+# add_run_config [EXTRA_TOML]: makes $work/zerofs.toml serve NFS, 9P and NBD on free
+# loopback ports, with a control socket and the log in $work/zerofs.log.
+add_run_config() {
+  cat >> "$work/zerofs.toml" <<TOML
+[servers.nfs]
+listen = ["127.0.0.1:0"]
+[servers.ninep]
+listen = ["127.0.0.1:0"]
+[servers.nbd]
+listen = ["127.0.0.1:0"]
+[control]
+socket = "$work/control.sock"
+[log]
+file = "$work/zerofs.log"
+${1:-}
+TOML
+}
+
+# start_run: `zerofs run --config $work/zerofs.toml` in the background (stdout in
+# $work/run.out, stderr in $work/run.err) until it prints its control socket; sets run_pid.
+# Exits the test when it does not start.
+start_run() {
+  "$zerofs" run --config "$work/zerofs.toml" > "$work/run.out" 2> "$work/run.err" &
+  run_pid=$!
+  for _ in $(seq 300); do
+    grep -q '^control ' "$work/run.out" 2> /dev/null && break
+    kill -0 "$run_pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  grep -q '^control ' "$work/run.out" || {
+    cat "$work/run.err" "$work/zerofs.log"
+    echo "FAIL: zerofs run did not start"
+    exit 1
+  }
+}
+
 finish() {
   if [ "$failures" -ne 0 ]; then
     echo "$failures check(s) failed"

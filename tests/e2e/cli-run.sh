@@ -11,31 +11,13 @@ work=$2
 # A missing client is a failure, never a skip.
 command -v nbdinfo > /dev/null || { echo "FAIL: nbdinfo not installed (scripts/install-deps.sh test)"; exit 1; }
 make_volume
-cat >> "$work/zerofs.toml" <<TOML
-[servers.nfs]
-listen = ["127.0.0.1:0"]
-[servers.ninep]
-listen = ["127.0.0.1:0"]
-[servers.nbd]
-listen = ["127.0.0.1:0"]
-[control]
-socket = "$work/control.sock"
-[metrics]
-listen = "127.0.0.1:0"
-[log]
-file = "$work/zerofs.log"
-TOML
+add_run_config '[metrics]
+listen = "127.0.0.1:0"'
 cfg=(--config "$work/zerofs.toml")
 
-"$zerofs" run "${cfg[@]}" > "$work/run.out" 2> "$work/run.err" &
-run_pid=$!
-trap 'kill -KILL "$run_pid" 2> /dev/null' EXIT
-for _ in $(seq 300); do
-  grep -q '^control ' "$work/run.out" 2> /dev/null && break
-  kill -0 "$run_pid" 2> /dev/null || break
-  sleep 0.1
-done
-grep -q '^control ' "$work/run.out" || { cat "$work/run.err" "$work/zerofs.log"; echo "FAIL: zerofs run did not start"; exit 1; }
+run_pid=""
+trap '[ -n "$run_pid" ] && kill -KILL "$run_pid" 2> /dev/null' EXIT
+start_run
 for proto in nfs 9p nbd; do
   grep -Eq "^$proto 127\.0\.0\.1:[0-9]+$" "$work/run.out" || fail "zerofs run printed no $proto address"
 done

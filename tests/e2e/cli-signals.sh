@@ -15,35 +15,13 @@ for p in nfs-cp nfs-cat timeout; do
     { echo "FAIL: $p not installed (scripts/install-deps.sh test)"; exit 1; }
 done
 make_volume
-cat >> "$work/zerofs.toml" <<TOML
-[servers.nfs]
-listen = ["127.0.0.1:0"]
-[servers.ninep]
-listen = ["127.0.0.1:0"]
-[servers.nbd]
-listen = ["127.0.0.1:0"]
-[control]
-socket = "$work/control.sock"
-[log]
-file = "$work/zerofs.log"
-TOML
+add_run_config
 log=$work/zerofs.log
 run_pid=""
 trap '[ -n "$run_pid" ] && kill -KILL "$run_pid" 2> /dev/null' EXIT
 
 start() {  # start: zerofs run in the background until it prints its addresses; sets run_pid
-  "$zerofs" run --config "$work/zerofs.toml" > "$work/run.out" 2> "$work/run.err" &
-  run_pid=$!
-  for _ in $(seq 300); do
-    grep -q '^control ' "$work/run.out" 2> /dev/null && break
-    kill -0 "$run_pid" 2> /dev/null || break
-    sleep 0.1
-  done
-  grep -q '^control ' "$work/run.out" || {
-    cat "$work/run.err" "$log"
-    echo "FAIL: zerofs run did not start"
-    exit 1
-  }
+  start_run
   for proto in nfs 9p nbd; do
     grep -Eq "^$proto 127\.0\.0\.1:[0-9]+$" "$work/run.out" ||
       fail "zerofs run printed no $proto address"
