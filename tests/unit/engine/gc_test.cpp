@@ -44,6 +44,29 @@ std::string WriteExtents(engine::Volume& v, std::uint64_t ino, std::uint64_t ext
   return data;
 }
 
+// `rounds` segments, each holding 3 extents appended to file 1 (in `a`) and 1 to file 2 (in
+// `b`); then all of file 1 is overwritten, leaving each of those segments a quarter live.
+void WriteInterleavedThenOverwrite(engine::Volume& v, int rounds, std::mt19937_64& rng,
+                                   std::string& a, std::string& b) {
+  for (int round = 0; round < rounds; ++round) {
+    Transaction t;
+    const std::string pa = testing::RandomBytes(rng, 3 * kExtent);
+    const std::string pb = testing::RandomBytes(rng, kExtent);
+    t.Write(1, a.size(), pa);
+    t.Write(2, b.size(), pb);
+    a += pa;
+    b += pb;
+    auto pos = v.Commit(t);
+    REQUIRE(pos.ok());
+    REQUIRE(v.Sync(*pos).ok());  // one segment per round
+  }
+  Transaction t;
+  a = testing::RandomBytes(rng, a.size());
+  t.Write(1, 0, a);
+  REQUIRE(v.Commit(t).ok());
+  REQUIRE(v.SyncAll().ok());
+}
+
 }  // namespace
 
 TEST_CASE("every path that drops data debits the segment's live bytes in the same commit") {
@@ -183,29 +206,12 @@ TEST_CASE("compaction rewrites sparse segments and deletes them, the data reads 
   options.gc.small_segment_bytes = 0;  // only sparseness counts here
   auto v = OpenVolume(options);
   std::mt19937_64 rng(7);
-  // Two files interleaved in each segment (3 extents of one, 1 of the other); then all of
-  // the first is overwritten, leaving each of those segments a quarter live.
   std::string a, b;
-  for (int round = 0; round < 4; ++round) {
-    Transaction t;
-    const std::string pa = testing::RandomBytes(rng, 3 * kExtent);
-    const std::string pb = testing::RandomBytes(rng, kExtent);
-    t.Write(1, a.size(), pa);
-    t.Write(2, b.size(), pb);
-    a += pa;
-    b += pb;
-    auto pos = v->Commit(t);
-    REQUIRE(pos.ok());
-    REQUIRE(v->Sync(*pos).ok());  // one segment per round
-  }
-  const auto first_data_seq = v->stats().durable_seq - 3;
-  {
-    Transaction t;
-    const std::string over = testing::RandomBytes(rng, a.size());
-    t.Write(1, 0, over);
-    a = over;
-    REQUIRE(v->Commit(t).ok());
-    REQUIRE(v->SyncAll().ok());
+  const auto first_data_seq = v->stats().durable_seq + 1;
+  WriteInterleavedThenOverwrite(*v, 4, rng, a, b);
+  for (std::uint64_t seq = first_data_seq; seq < first_data_seq + 4; ++seq) {
+    INFO("segment " << seq);
+    REQUIRE(testing::SegmentExists(*store, seq));  // the four interleaved segments
   }
   CheckUsageMatchesExtentMap(*v);
   auto before = v->SpaceUsage();
@@ -387,25 +393,7 @@ TEST_CASE("a paced compaction rewrites no faster than its bandwidth budget allow
   std::mt19937_64 rng(11);
   // Eight segments, each with one extent that stays live and three that are overwritten.
   std::string a, b;
-  for (int round = 0; round < 8; ++round) {
-    Transaction t;
-    const std::string pa = testing::RandomBytes(rng, 3 * kExtent);
-    const std::string pb = testing::RandomBytes(rng, kExtent);
-    t.Write(1, a.size(), pa);
-    t.Write(2, b.size(), pb);
-    a += pa;
-    b += pb;
-    auto pos = v->Commit(t);
-    REQUIRE(pos.ok());
-    REQUIRE(v->Sync(*pos).ok());
-  }
-  {
-    Transaction t;
-    a = testing::RandomBytes(rng, a.size());
-    t.Write(1, 0, a);
-    REQUIRE(v->Commit(t).ok());
-    REQUIRE(v->SyncAll().ok());
-  }
+  WriteInterleavedThenOverwrite(*v, 8, rng, a, b);
   engine::GcRunOptions paced;
   paced.rewrite_bytes_per_second = 512 * 1024;
   paced.max_busy_percent = 50;
