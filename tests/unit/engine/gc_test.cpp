@@ -207,8 +207,9 @@ TEST_CASE("compaction rewrites sparse segments and deletes them, the data reads 
   auto v = OpenVolume(options);
   std::mt19937_64 rng(7);
   std::string a, b;
-  const auto first_data_seq = v->stats().durable_seq + 1;
   WriteInterleavedThenOverwrite(*v, 4, rng, a, b);
+  // The four interleaved segments come right before the overwrite's.
+  const auto first_data_seq = v->stats().durable_seq - 4;
   for (std::uint64_t seq = first_data_seq; seq < first_data_seq + 4; ++seq) {
     INFO("segment " << seq);
     REQUIRE(testing::SegmentExists(*store, seq));  // the four interleaved segments
