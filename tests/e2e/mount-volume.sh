@@ -4,7 +4,9 @@
 # zerofs-mount on a zerofs-9p serving a fresh volume (file:// under WORK, or URL): the POSIX
 # suite (profile fuse), zerofs-fsx with mmap, stress.sh, a copy of FILES files of a source
 # tree (cached in TREE_DIR), then unmount, restart the server, remount and compare the
-# tree again. With URL an s3:// volume is used and WORK/s3.toml holds its [s3] section.
+# tree again. The tree is also copied back off the mount into a local directory and
+# compared with the source (contents, and modes, owners and times), before and after the
+# restart. With URL an s3:// volume is used and WORK/s3.toml holds its [s3] section.
 set -uo pipefail
 ZEROFS_CLI=$1 ZEROFS_9P=$2 ZEROFS_MOUNT=$3 SUITE=$4 FSX=$5 TREE=$6 WORK=$7 FILES=$8
 URL=${9:-}
@@ -62,6 +64,29 @@ timed tree-copy "$POSIX/tree-copy.sh" "$TREE" "$MNT/tree" > "$WORK/copy.log" 2>&
   fail "tree-copy: $(tail -25 "$WORK/copy.log"; show_diff "$WORK/copy.log" "$MNT/tree")"
 grep -E '^tree-(copy|check):' "$WORK/copy.log"
 
+# meta DIR: path, type, mode, owner and mtime (ns) of everything under DIR, sorted. cp -a
+# keeps them all, so a tree copied onto the mount and back must show the source's.
+meta() {
+  (cd "$1" && find . -mindepth 1 -printf '%P\t%y\t%m\t%U:%G\t%T@\n') | LC_ALL=C sort
+}
+# copy_back NAME: cp -a of the tree off the mount into WORK/back, compared with the source.
+copy_back() {
+  rm -rf "$WORK/back"
+  mkdir -p "$WORK/back"
+  timed "copy-back $1" cp -a "$MNT/tree/." "$WORK/back/" > "$WORK/back-$1.log" 2>&1 ||
+    fail "copy back off the mount ($1): $(head -10 "$WORK/back-$1.log")"
+  timed "check copy-back $1" "$POSIX/tree-check.sh" "$TREE" "$WORK/back" \
+    >> "$WORK/back-$1.log" 2>&1 ||
+    fail "tree read back off the mount ($1): $(tail -22 "$WORK/back-$1.log"; show_diff "$WORK/back-$1.log" "$WORK/back")"
+  grep '^tree-check:' "$WORK/back-$1.log"
+  if ! diff <(meta "$TREE") <(meta "$WORK/back") > "$WORK/back-$1.meta" 2>&1; then
+    fail "modes, owners or times read back off the mount ($1), '<' source, '>' read back:
+$(head -10 "$WORK/back-$1.meta")"
+  fi
+  rm -rf "$WORK/back"
+}
+copy_back before-restart
+
 # Everything survives an unmount and a server restart.
 unmount_fs "$MNT" || fail "unmount"
 stop_server TERM
@@ -70,6 +95,7 @@ mount_fs "$PORT" "$MNT" || exit 1
 timed tree-check "$POSIX/tree-check.sh" "$TREE" "$MNT/tree" > "$WORK/check.log" 2>&1 ||
   fail "tree-check after restart: $(head -25 "$WORK/check.log"; show_diff "$WORK/check.log" "$MNT/tree")"
 cat "$WORK/check.log" | head -3
+copy_back after-restart
 unmount_fs "$MNT" || fail "final unmount"
 
 if grep -q "giving up" "$WORK/mount.log"; then fail "zerofs-mount lost the server"; fi

@@ -1,11 +1,12 @@
 # zerofs-mount (the FUSE client) on zerofs-9p: the kernel's FUSE through /dev/fuse on the
-# host, as root. The POSIX suite, fsx, stress-ng, a source-tree copy and a server restart
-# on a file:// volume; the suite and a smaller copy on radosgw; a server killed with
-# SIGKILL under a running copy.
+# host, as root. The POSIX suite, fsx, stress-ng, a source-tree copy (and back) and a
+# server restart on a file:// volume; the suite and a smaller copy on radosgw; a server
+# killed with SIGKILL under a running copy; the mount options, signals, a Unix socket and a
+# mount by an unprivileged user through fusermount3.
 set(zerofs_mount_args
   $<TARGET_FILE:zerofs_cli> $<TARGET_FILE:zerofs-9p> $<TARGET_FILE:zerofs-mount>
   $<TARGET_FILE:zerofs-posix-suite> $<TARGET_FILE:zerofs-fsx>)
-set(ZEROFS_MOUNT_FILES 10000 CACHE STRING "source-tree files copied by e2e_mount_volume")
+set(ZEROFS_MOUNT_FILES 20000 CACHE STRING "source-tree files copied by e2e_mount_volume")
 
 add_test(NAME e2e_mount_volume
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mount-volume.sh ${zerofs_mount_args}
@@ -17,6 +18,14 @@ add_test(NAME e2e_mount_crash
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mount-crash.sh ${zerofs_mount_args}
           ${CMAKE_BINARY_DIR}/posix-tree-2000 ${CMAKE_CURRENT_BINARY_DIR}/mount-crash)
 set_tests_properties(e2e_mount_crash PROPERTIES LABELS "e2e;fuse" TIMEOUT 300 PROCESSORS 2)
+
+# -o ro, writeback on and off, attr/entry timeouts, aname, SIGTERM/SIGINT/SIGHUP, umount,
+# the background mode, a Unix socket, bad addresses and options, and uid 65534 mounting
+# and unmounting with fusermount3 (about 10 s).
+add_test(NAME e2e_mount_options
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mount-options.sh ${zerofs_mount_args}
+          ${CMAKE_CURRENT_BINARY_DIR}/mount-options)
+set_tests_properties(e2e_mount_options PROPERTIES LABELS "e2e;fuse" TIMEOUT 300 PROCESSORS 2)
 
 # On radosgw (the s3_server fixture of tests/integration/s3.cmake, whose state lives in
 # ${CMAKE_BINARY_DIR}/test-s3): the suite, fsx and 1000 files.

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -207,6 +208,12 @@ int main(int argc, char** argv) {
     fuse_session_destroy(se);
     return 1;
   }
+  // fuse_daemonize changes to "/" (even in the foreground): a relative mountpoint would no
+  // longer name the mount when it is unmounted at exit.
+  if (char* absolute = ::realpath(mountpoint.c_str(), nullptr); absolute != nullptr) {
+    mountpoint = absolute;
+    std::free(absolute);
+  }
   if (fuse_session_mount(se, mountpoint.c_str()) != 0) {
     // libfuse has printed why.
     fuse_remove_signal_handlers(se);
@@ -243,5 +250,8 @@ int main(int argc, char** argv) {
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
   fuse_opt_free_args(&args);
+  // libfuse's signal handlers end the loop with the signal's number: SIGTERM, SIGINT and
+  // SIGHUP are an orderly unmount, not a failure.
+  if (rc == SIGTERM || rc == SIGINT || rc == SIGHUP) rc = 0;
   return rc == 0 ? 0 : 1;
 }
