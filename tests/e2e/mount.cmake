@@ -1,6 +1,6 @@
 # zerofs-mount (the FUSE client) on zerofs-9p: the kernel's FUSE through /dev/fuse on the
 # host, as root. The POSIX suite, fsx, stress-ng, a source-tree copy (and back) and a
-# server restart on a file:// volume; the suite and a smaller copy on radosgw; a server
+# server restart on a file:// volume, and the same on radosgw; a server
 # killed with SIGKILL under a running copy; the mount options, signals, a Unix socket and a
 # mount by an unprivileged user through fusermount3.
 set(zerofs_mount_args
@@ -28,10 +28,11 @@ add_test(NAME e2e_mount_options
 set_tests_properties(e2e_mount_options PROPERTIES LABELS "e2e;fuse" TIMEOUT 300 PROCESSORS 2)
 
 # On radosgw (the s3_server fixture of tests/integration/s3.cmake, whose state lives in
-# ${CMAKE_BINARY_DIR}/test-s3): the suite, fsx and 1000 files.
+# ${CMAKE_BINARY_DIR}/test-s3): everything e2e_mount_volume does, on an s3:// volume.
 add_test(NAME e2e_mount_s3
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mount-s3.sh ${zerofs_mount_args}
-          ${CMAKE_BINARY_DIR}/posix-tree-1000 ${CMAKE_CURRENT_BINARY_DIR}/mount-s3 1000)
+          ${CMAKE_BINARY_DIR}/posix-tree-${ZEROFS_MOUNT_FILES} ${CMAKE_CURRENT_BINARY_DIR}/mount-s3
+          ${ZEROFS_MOUNT_FILES})
 set_tests_properties(e2e_mount_s3 PROPERTIES LABELS "e2e;fuse;s3" TIMEOUT 600
   PROCESSORS 2 FIXTURES_REQUIRED s3_server
   ENVIRONMENT "ZEROFS_TEST_S3_ENV_FILE=${CMAKE_BINARY_DIR}/test-s3/s3.env")
