@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   app.add_option("--sync-threads", options.sync_threads,
                  "threads running fsyncs (each waits for the bucket)")
       ->capture_default_str();
+  app.add_option("--data-threads", options.data_threads,
+                 "threads running reads and writes (a cold read waits for the bucket)")
+      ->capture_default_str();
   app.add_option("--max-connections", options.max_connections)->capture_default_str();
   app.add_option("--max-inflight", options.max_inflight_requests,
                  "requests in flight per connection")

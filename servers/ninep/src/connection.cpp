@@ -213,9 +213,13 @@ std::vector<std::string> RequestTypeNames() {
 }
 
 void Connection::Submit(std::uint16_t tag, Request request) {
-  // An fsync may wait seconds for the bucket: it must not occupy a general worker.
+  // An fsync may wait seconds for the bucket, a read for a GET: neither may occupy a worker
+  // that namespace and attribute requests need.
   asio::thread_pool& pool =
-      std::holds_alternative<Tfsync>(request) ? *context_->sync_workers : *context_->workers;
+      std::holds_alternative<Tfsync>(request) ? *context_->sync_workers
+      : std::holds_alternative<Tread>(request) || std::holds_alternative<Twrite>(request)
+          ? *context_->data_workers
+          : *context_->workers;
   asio::post(pool, [self = shared_from_this(), fids = fids_, msize = msize_, tag,
                     request = std::move(request)]() mutable {
     RequestContext ctx{*fids, msize};

@@ -54,6 +54,7 @@ struct ServerContext {
   ServerOptions options;
   asio::thread_pool* workers = nullptr;
   asio::thread_pool* sync_workers = nullptr;  // Tfsync only
+  asio::thread_pool* data_workers = nullptr;  // Tread and Twrite
   Registry* registry = nullptr;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};

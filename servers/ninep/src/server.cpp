@@ -24,12 +24,14 @@ class Server::Impl {
   Impl(std::shared_ptr<Handler> handler, ServerOptions options)
       : registry_(options.max_connections),
         workers_(std::max(1U, options.worker_threads)),
-        sync_workers_(std::max(1U, options.sync_threads)) {
+        sync_workers_(std::max(1U, options.sync_threads)),
+        data_workers_(std::max(1U, options.data_threads)) {
     context_ = std::make_shared<ServerContext>();
     context_->handler = std::move(handler);
     context_->options = std::move(options);
     context_->workers = &workers_;
     context_->sync_workers = &sync_workers_;
+    context_->data_workers = &data_workers_;
     context_->registry = &registry_;
   }
   ~Impl() {
@@ -57,6 +59,7 @@ class Server::Impl {
   server::Listener listener_{"9p", std::string(kDefaultListen)};
   asio::thread_pool workers_;
   asio::thread_pool sync_workers_;
+  asio::thread_pool data_workers_;
   server::Lifecycle lifecycle_;
 };
 
@@ -112,9 +115,11 @@ void Server::Impl::Wait() {
     // Abandon queued handler calls; running ones finish.
     workers_.stop();
     sync_workers_.stop();
+    data_workers_.stop();
   }
   workers_.join();
   sync_workers_.join();
+  data_workers_.join();
   listener_.RemoveSocketFiles();
   ZEROFS_LOG(kInfo) << "9p: server stopped";
 }

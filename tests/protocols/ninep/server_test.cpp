@@ -133,11 +133,19 @@ class GatedHandler final : public Handler {
     return inner_.Getattr(c, r);
   }
   Answer<Rfsync> Fsync(RequestContext&, const Tfsync&) override {
+    Hold();
+    return Rfsync{};
+  }
+  // A read held at the gate, as a cold read waits for the bucket.
+  Answer<Rread> Read(RequestContext&, const Tread&) override {
+    Hold();
+    return Rread{};
+  }
+  void Hold() {
     std::unique_lock lock(mu_);
     ++waiting_;
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
-    return Rfsync{};
   }
   void WaitForWaiter(int n = 1) {
     std::unique_lock lock(mu_);
@@ -277,6 +285,29 @@ TEST_CASE("9p server: fsyncs waiting for the bucket never starve the workers",
     done.insert(f->tag);
   }
   CHECK(done.size() == 6);
+}
+
+TEST_CASE("9p server: reads waiting for the bucket never starve the workers",
+          "[ninep][server]") {
+  auto handler = std::make_shared<GatedHandler>();
+  ServerOptions options;
+  options.worker_threads = 2;
+  options.data_threads = 6;
+  auto server = StartServer(handler, options);
+  Client c = Client::Tcp(server->TcpPorts().at(0));
+  Handshake(c);
+  // More reads held than there are workers: namespace requests are still answered.
+  for (std::uint16_t tag = 20; tag < 26; ++tag) c.Send(tag, Tread{0, 0, 10});
+  handler->WaitForWaiter(6);
+  for (std::uint16_t tag = 30; tag < 40; ++tag) {
+    CHECK(c.Call<Rgetattr>(tag, Tgetattr{0, kGetattrBasic}).qid.type == kQidDir);
+  }
+  handler->Open();
+  for (int i = 0; i < 6; ++i) {
+    std::optional<Frame> f = c.Receive();
+    REQUIRE(f.has_value());
+    CHECK(std::holds_alternative<Rread>(f->reply));
+  }
 }
 
 TEST_CASE("9p server: a malformed frame closes only its own connection",

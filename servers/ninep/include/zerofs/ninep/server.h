@@ -42,6 +42,10 @@ struct ServerOptions {
   // Threads for Tfsync alone: an fsync waits for the bucket, and must not take a worker
   // that other requests need. More concurrent fsyncs than this queue behind each other.
   unsigned sync_threads = 16;
+  // Threads for Tread and Twrite: a cold read waits for the bucket (and a write for the
+  // write buffer to drain), so data requests have their own pool and never hold up the
+  // namespace and attribute requests of other clients.
+  unsigned data_threads = 8;
   unsigned max_connections = 256;
   unsigned max_inflight_requests = 64;  // per connection
   std::uint32_t max_msize = kDefaultMaxMsize;
