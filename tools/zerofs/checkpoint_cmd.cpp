@@ -196,6 +196,9 @@ void AddCheckpointCommand(CLI::App& app, CommandRunner& run) {
       c->add_option("NAME", opts->name, "checkpoint name: 1..200 of [A-Za-z0-9._-]")->required();
     }
     AddVolumeAccessOptions(c, opts->access, false);
+    if (sub.action == Action::kCreate || sub.action == Action::kDelete) {
+      AddTakeoverOption(c, opts->access);
+    }
     AddControlSocketOption(c, opts->control_socket);
     if (sub.action != Action::kDelete) c->add_flag("--json", opts->json, "print JSON");
     const Action action = sub.action;

@@ -481,17 +481,10 @@ int RunRm(const FsOptions& opts) {
   return FinishWriter(**volume, 0);
 }
 
-// --takeover, for the commands that open the volume as its writer.
-void AddTakeover(CLI::App* cmd, FsOptions& opts) {
-  cmd->add_flag("--takeover", opts.access.flags.takeover,
-                "write even while another process serves the volume: that process is fenced "
-                "and stops acknowledging writes");
-}
-
 void Bind(CLI::App* cmd, CommandRunner& run, const std::shared_ptr<FsOptions>& opts,
           int (*fn)(const FsOptions&)) {
   AddVolumeAccessOptions(cmd, opts->access, false);
-  AddTakeover(cmd, *opts);
+  AddTakeoverOption(cmd, opts->access);
   cmd->callback([&run, opts, fn] { run = [opts, fn] { return fn(*opts); }; });
 }
 
@@ -537,7 +530,7 @@ void AddFsCommands(CLI::App& app, CommandRunner& run) {
   put->add_option("PATH", opts->path, "path in the volume (an existing directory: keep the name)")
       ->required();
   AddVolumeAccessOptions(put, opts->access, false);
-  AddTakeover(put, *opts);
+  AddTakeoverOption(put, opts->access);
   put->callback([&run, opts] {
     opts->paths = {opts->path};
     run = [opts] { return RunPut(*opts); };

@@ -248,6 +248,7 @@ void AddGcCommand(CLI::App& app, CommandRunner& run) {
       "control socket, the run happens there; otherwise the volume is opened as the writer\n"
       "(exit 6 while another process serves it). --dry-run only reports.");
   AddVolumeAccessOptions(cmd, opts->access, false);
+  AddTakeoverOption(cmd, opts->access);
   AddControlSocketOption(cmd, opts->control_socket);
   cmd->add_flag("--dry-run", opts->dry_run, "report space and what a run would do; change nothing");
   cmd->add_flag("--json", opts->json, "print the results as JSON");

@@ -207,6 +207,7 @@ void AddNbdCommands(CLI::App& app, CommandRunner& run) {
   create->add_option("NAME", opts->name, "export name (no '/', at most 255 bytes)")->required();
   create->add_option("SIZE", opts->size, "device size, e.g. 10G")->required();
   AddVolumeAccessOptions(create, opts->access, false);
+  AddTakeoverOption(create, opts->access);
   AddControlSocketOption(create, opts->control_socket);
   create->callback([&run, opts] { run = [opts] { return Run(NbdOp::kCreate, *opts); }; });
 
@@ -224,6 +225,7 @@ void AddNbdCommands(CLI::App& app, CommandRunner& run) {
   resize->add_option("SIZE", opts->size, "new size")->required();
   resize->add_flag("--shrink", opts->shrink, "allow a smaller size (discards the data past it)");
   AddVolumeAccessOptions(resize, opts->access, false);
+  AddTakeoverOption(resize, opts->access);
   AddControlSocketOption(resize, opts->control_socket);
   resize->callback([&run, opts] { run = [opts] { return Run(NbdOp::kResize, *opts); }; });
 
@@ -233,6 +235,7 @@ void AddNbdCommands(CLI::App& app, CommandRunner& run) {
       "they disconnect)");
   del->add_option("NAME", opts->name, "export name")->required();
   AddVolumeAccessOptions(del, opts->access, false);
+  AddTakeoverOption(del, opts->access);
   AddControlSocketOption(del, opts->control_socket);
   del->callback([&run, opts] { run = [opts] { return Run(NbdOp::kDelete, *opts); }; });
 }

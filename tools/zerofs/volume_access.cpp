@@ -20,6 +20,13 @@ void AddVolumeAccessOptions(CLI::App* cmd, VolumeAccessOptions& opts, bool with_
   }
 }
 
+void AddTakeoverOption(CLI::App* cmd, VolumeAccessOptions& opts) {
+  cmd->add_flag("--takeover", opts.flags.takeover,
+                "write even while another process is the volume's writer (or its lease has "
+                "not expired after a crash): that process is fenced and stops acknowledging "
+                "writes");
+}
+
 Result<Config> ResolveCliConfig(const VolumeAccessOptions& opts) {
   Config config;
   if (!opts.config_path.empty()) {

@@ -29,6 +29,8 @@ struct VolumeAccessOptions {
 
 // --config, --url, --password-file, --cache-dir; --checkpoint NAME when `with_checkpoint`.
 void AddVolumeAccessOptions(CLI::App* cmd, VolumeAccessOptions& opts, bool with_checkpoint);
+// --takeover, for the commands that open the volume as its writer.
+void AddTakeoverOption(CLI::App* cmd, VolumeAccessOptions& opts);
 
 // The config file (or defaults without --config) with the flags applied and the password
 // resolved (server::ResolveVolumeConfig). Without --cache-dir the cache directory is cleared,
