@@ -3,6 +3,7 @@
 #include "volume_impl.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "zerofs/common/log.h"
 #include "zerofs/engine/chain_format.h"
@@ -238,6 +239,19 @@ void VolumeImpl::ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint6
   PrefetchFrom(inode, offset / kExtentBytes);
 }
 
+void VolumeImpl::VisitPendingExtentsLocked(
+    std::uint64_t inode, std::uint64_t first, std::uint64_t last,
+    const std::function<void(std::uint64_t index, const ExtentData& data)>& visit) const {
+  auto walk = [&](const Batch& b) {
+    for (auto it = b.extents.lower_bound({inode, first});
+         it != b.extents.end() && it->first.inode == inode && it->first.index <= last; ++it) {
+      visit(it->first.index, it->second);
+    }
+  };
+  for (const BatchPtr& b : sealed_) walk(*b);
+  if (open_) walk(*open_);
+}
+
 Result<std::vector<std::uint64_t>> VolumeImpl::ExistingExtentsLocked(std::uint64_t inode,
                                                                      std::uint64_t first,
                                                                      std::uint64_t last) {
@@ -252,14 +266,8 @@ Result<std::vector<std::uint64_t>> VolumeImpl::ExistingExtentsLocked(std::uint64
                          return true;
                        });
   ZEROFS_RETURN_IF_ERROR(s);
-  auto add_batch = [&](const Batch& b) {
-    for (auto it = b.extents.lower_bound({inode, first}); it != b.extents.end(); ++it) {
-      if (it->first.inode != inode || it->first.index > last) break;
-      found.push_back(it->first.index);
-    }
-  };
-  for (const BatchPtr& b : sealed_) add_batch(*b);
-  if (open_) add_batch(*open_);
+  VisitPendingExtentsLocked(
+      inode, first, last, [&](std::uint64_t index, const ExtentData&) { found.push_back(index); });
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   return found;
@@ -278,14 +286,9 @@ Result<std::optional<std::vector<std::uint64_t>>> VolumeImpl::InlineDropExtentsL
         return !too_many;
       }));
   if (too_many) return Found();
-  auto add_batch = [&](const Batch& b) {
-    for (auto it = b.extents.lower_bound({inode, 0});
-         it != b.extents.end() && it->first.inode == inode; ++it) {
-      found.push_back(it->first.index);
-    }
-  };
-  for (const BatchPtr& b : sealed_) add_batch(*b);
-  if (open_) add_batch(*open_);
+  VisitPendingExtentsLocked(
+      inode, 0, std::numeric_limits<std::uint64_t>::max(),
+      [&](std::uint64_t index, const ExtentData&) { found.push_back(index); });
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   if (found.size() > kInlineDropExtents) return Found();
@@ -609,15 +612,10 @@ std::map<std::uint64_t, bool> VolumeImpl::PendingExtents(std::uint64_t inode, st
                                                          std::uint64_t last) {
   std::map<std::uint64_t, bool> out;
   if (last < first) return out;
-  auto visit = [&](const Batch& batch) {
-    for (auto it = batch.extents.lower_bound(ExtentId{inode, first});
-         it != batch.extents.end() && it->first.inode == inode && it->first.index <= last; ++it) {
-      out[it->first.index] = it->second != nullptr;  // later batches override earlier ones
-    }
-  };
   std::lock_guard lock(mu_);
-  for (const BatchPtr& b : sealed_) visit(*b);
-  if (open_) visit(*open_);
+  VisitPendingExtentsLocked(inode, first, last, [&](std::uint64_t index, const ExtentData& data) {
+    out[index] = data != nullptr;  // oldest batch first: later ones override
+  });
   return out;
 }
 

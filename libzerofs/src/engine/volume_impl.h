@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -138,6 +139,11 @@ class VolumeImpl final : public Volume {
   // The extents a DropData of `inode` releases at once (index and chain), or nullopt when
   // there are too many for one transaction: then the collector drops them in rounds.
   Result<std::optional<std::vector<std::uint64_t>>> InlineDropExtentsLocked(std::uint64_t inode);
+  // Calls `visit` for every extent of `inode` with index in [first, last] that the batches
+  // not yet applied (sealed ones oldest first, then the open one) set; nullptr is a hole.
+  void VisitPendingExtentsLocked(
+      std::uint64_t inode, std::uint64_t first, std::uint64_t last,
+      const std::function<void(std::uint64_t index, const ExtentData& data)>& visit) const;
   Result<std::vector<std::uint64_t>> ExistingExtentsLocked(std::uint64_t inode, std::uint64_t first,
                                                            std::uint64_t last);
 
