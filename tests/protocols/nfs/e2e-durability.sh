@@ -6,9 +6,6 @@
 set -uo pipefail
 zerofs_nfs=$1 zerofs=$2 client=$3 work=$4
 . "$(dirname "$0")/nfs-test-lib.sh"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
 trap 'nfs_stop KILL > /dev/null 2>&1' EXIT
 rm -rf "$work" && mkdir -p "$work"
 nfs_init_volume "$zerofs" "$work" || exit 1

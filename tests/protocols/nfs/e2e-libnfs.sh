@@ -6,9 +6,6 @@
 set -uo pipefail
 zerofs_nfs=$1 zerofs=$2 work=$3
 . "$(dirname "$0")/nfs-test-lib.sh"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
 trap 'nfs_stop KILL > /dev/null 2>&1' EXIT
 for p in nfs-ls nfs-cp nfs-cat cmp timeout; do
   command -v "$p" > /dev/null || { echo "FAIL: $p not installed (scripts/install-deps.sh test)"; exit 1; }

@@ -9,9 +9,6 @@ set -uo pipefail
 zerofs_nfs=$1 zerofs=$2 work=$3
 here=$(dirname "$0")
 . "$here/nfs-test-lib.sh"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
 trap 'nfs_stop KILL > /dev/null 2>&1' EXIT
 for p in python3 nfs-ls nfs-cp nfs-cat timeout; do
   command -v "$p" > /dev/null || { echo "FAIL: $p not installed (scripts/install-deps.sh test)"; exit 1; }

@@ -4,12 +4,17 @@
 #   nfs_init_volume ZEROFS WORK            writes $WORK/zerofs.toml, inits $WORK/bucket
 #   nfs_start ZEROFS_NFS WORK LOG [ARGS]   starts the server; sets NFS_PID and NFS_PORT
 #   nfs_stop [SIGNAL]                      stops it (TERM by default), waits; returns its status
+#   fail MESSAGE / ok MESSAGE              one check's result; $failures counts the failed
 #
 # The password travels in ZEROFS_PASSWORD (the config refers to it), never on a command line.
 
 export ZEROFS_PASSWORD=${ZEROFS_PASSWORD:-nfs-test-password}
 NFS_PID=""
 NFS_PORT=""
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
 
 nfs_init_volume() {
   local zerofs=$1 work=$2
