@@ -47,10 +47,8 @@ timed fsx "$FSX" --ops "${FSX_OPS:-4000}" "$MNT/fsx.dat" > "$WORK/fsx.log" 2>&1 
   fail "fsx: $(tail -40 "$WORK/fsx.log")"
 tail -1 "$WORK/fsx.log"
 
-if [ "${SKIP_STRESS:-0}" != 1 ]; then
-  timed stress "$POSIX/stress.sh" "$MNT" 20 > "$WORK/stress.log" 2>&1 ||
-    fail "stress.sh: $(grep -iE 'fail|error' "$WORK/stress.log" | head -20)"
-fi
+timed stress "$POSIX/stress.sh" "$MNT" 20 > "$WORK/stress.log" 2>&1 ||
+  fail "stress.sh: $(grep -iE 'fail|error' "$WORK/stress.log" | head -20)"
 
 # show_diff LOG DIR: the first differing bytes of a few files tree-check reported.
 show_diff() {
