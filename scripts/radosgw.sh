@@ -173,7 +173,7 @@ wait_for() {
   done
 }
 
-osd_up() { ceph_cli osd dump 2>/dev/null | grep -q '^osd.0 up'; }
+osd_up() { grep -q '^osd.0 up' <<< "$(ceph_cli osd dump 2>/dev/null)"; }
 rgw_up() { curl -sS -o /dev/null --max-time 2 "http://127.0.0.1:$1/"; }
 
 start() {

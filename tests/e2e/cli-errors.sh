@@ -238,7 +238,7 @@ done
 for want in "checkpoint create" "checkpoint list" "checkpoint info" "checkpoint delete" \
   "nbd create" "nbd list" "nbd resize" "nbd delete" "config example" "config check" \
   "objstore ls" "objstore head" "objstore get" "objstore put" "objstore rm"; do
-  printf '%s\n' "${leaves[@]}" | grep -qx "$want" || fail "no help for zerofs $want"
+  grep -qx "$want" <<< "$(printf '%s\n' "${leaves[@]}")" || fail "no help for zerofs $want"
 done
 
 # An unknown flag, with otherwise valid arguments, is a usage error naming the flag.

@@ -17,7 +17,10 @@ case "$out" in
   *) echo "unexpected output from the example" >&2; exit 1 ;;
 esac
 # The example must use the staged library, not one in the build tree.
-ldd "$work/build/embed-objstore" | grep -q "$work/stage" || {
+# (ldd's output is taken whole first: with pipefail, `ldd | grep -q` fails whenever grep
+# stops reading before ldd has written everything.)
+libs=$(ldd "$work/build/embed-objstore")
+grep -q "$work/stage" <<< "$libs" || {
   echo "example is not linked against the staged install:" >&2
   ldd "$work/build/embed-objstore" >&2
   exit 1

@@ -10,7 +10,9 @@ test -f "$work/stage/include/zerofs/vfs/filesystem.h"
 cmake -S "$example_src" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/stage" > "$work/configure.log"
 cmake --build "$work/build" > "$work/build.log"
 example="$work/build/embed-vfs"
-ldd "$example" | grep -q "$work/stage" || {
+# ldd's output taken whole: with pipefail, `ldd | grep -q` fails when grep stops early.
+libs=$(ldd "$example")
+grep -q "$work/stage" <<< "$libs" || {
   echo "example is not linked against the staged install:" >&2
   ldd "$example" >&2
   exit 1

@@ -46,7 +46,8 @@ PY
 if timeout 20 diodcat -s "127.0.0.1:$port" -a / missing 2>/dev/null; then
   echo "FAIL: diodcat of a missing file succeeded"; exit 1
 fi
-timeout 20 diodcat -s "127.0.0.1:$port" -a / docs/inner.txt | grep -q "inner" || {
+inner=$(timeout 20 diodcat -s "127.0.0.1:$port" -a / docs/inner.txt) || true
+grep -q "inner" <<< "$inner" || {
   echo "FAIL: diodcat docs/inner.txt"; exit 1; }
 if grep -q "protocol violation" "$work/server.log"; then
   cat "$work/server.log"; echo "FAIL: the server saw a protocol violation"; exit 1
