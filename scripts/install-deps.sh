@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs every package the project needs from Debian's registry, idempotently.
 #   scripts/install-deps.sh [build|test|all]   (default: all)
-# "build" is enough to compile and run the servers; "test" (= "all") adds the third-party
-# counterparts the test suite drives: radosgw for S3, and the QEMU guest with the Linux
-# kernel's own NFS, 9P and NBD clients plus reference servers for them.
+#   scripts/install-deps.sh --list build|test  prints that group's own packages, one a line
+# "build" is enough to compile and run the servers (a build without the tests,
+# -DZEROFS_BUILD_TESTS=OFF, as scripts/quickstart.sh does); "test" (= "all") adds Catch2 and
+# the third-party counterparts the test suite drives: radosgw for S3, and the QEMU guest with
+# the Linux kernel's own NFS, 9P and NBD clients plus reference servers for them.
 set -euo pipefail
 
 group="${1:-all}"
@@ -12,9 +14,10 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev liblz4-dev
   librocksdb-dev libboost-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
-  catch2 libfuse3-dev fuse3
+  libfuse3-dev fuse3
 )
 test_pkgs=(
+  catch2
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common
   curl python3 procps iproute2 psmisc
   clang libclang-rt-14-dev
@@ -23,6 +26,15 @@ test_pkgs=(
   libnbd-bin python3-libnbd qemu-utils nbdfuse fio libnfs-utils libnfs-dev libnbd-dev
   stress-ng linux-source attr acl util-linux
 )
+
+if [ "$group" = --list ]; then
+  case "${2:-}" in
+    build) printf '%s\n' "${build_pkgs[@]}" ;;
+    test) printf '%s\n' "${test_pkgs[@]}" ;;
+    *) echo "install-deps: --list takes build or test" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 pkgs=("${build_pkgs[@]}")
 case "$group" in

@@ -9,3 +9,11 @@ add_test(NAME e2e_quickstart
     BUILD_DIR=${CMAKE_BINARY_DIR}
     ${CMAKE_CURRENT_SOURCE_DIR}/quickstart-check.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(e2e_quickstart PROPERTIES LABELS "e2e;fuse" TIMEOUT 600)
+
+# README command 1 on a machine with only the build packages: the test-only packages'
+# headers, pkg-config and CMake files and programs are hidden in a private mount namespace,
+# and the quickstart configures a new build directory, builds, serves and mounts there.
+add_test(NAME e2e_quickstart_fresh
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/quickstart-fresh.sh ${PROJECT_SOURCE_DIR}
+          ${CMAKE_BINARY_DIR}/quickstart-fresh)
+set_tests_properties(e2e_quickstart_fresh PROPERTIES LABELS "e2e;fuse" TIMEOUT 1800)

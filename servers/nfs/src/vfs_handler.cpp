@@ -201,8 +201,11 @@ std::optional<WccAttr> VfsNfsHandler::PreOp(vfs::Ino ino) const {
 
 MntRes VfsNfsHandler::Mnt(const CallContext& ctx, const std::string& path) {
   MntRes res;
-  // The export is "/"; a path below it mounts that directory (walked as the caller).
+  // The export is "/"; a path below it mounts that directory (walked as the caller). Empty
+  // components and "." are skipped, so "" (what libnfs asks for with nfs://host/file), "/"
+  // and "//" all mount the root; DUMP lists the path in its canonical form.
   const vfs::Credentials cred = CredOf(ctx);
+  std::string canonical;
   vfs::Attr at;
   auto root = fs_->GetAttr(vfs::kRootIno);
   if (!root.ok()) {
@@ -226,6 +229,8 @@ MntRes VfsNfsHandler::Mnt(const CallContext& ctx, const std::string& path) {
       return res;
     }
     at = *child;
+    canonical += '/';
+    canonical += name;
   }
   if (!at.is_dir()) {
     res.status = MountStat3::kNotdir;
@@ -233,7 +238,8 @@ MntRes VfsNfsHandler::Mnt(const CallContext& ctx, const std::string& path) {
   }
   {
     std::lock_guard lock(mounts_mu_);
-    if (mounts_.size() < 4096) mounts_.emplace(ctx.cred.machine_name, path.empty() ? "/" : path);
+    if (mounts_.size() < 4096)
+      mounts_.emplace(ctx.cred.machine_name, canonical.empty() ? "/" : canonical);
   }
   res.handle = HandleOf(at);
   res.auth_flavors = {static_cast<std::uint32_t>(AuthFlavor::kSys),

@@ -3,13 +3,14 @@
 // retransmission, weak cache consistency data, the write verifier through COMMIT and across
 // a reopen, concurrent COMMITs sharing one flush, relaxed commit, permissions through
 // AUTH_SYS and AUTH_NONE, and READDIR/READDIRPLUS paging with cookies.
+#include "zerofs/nfs/vfs_handler.h"
+
 #include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 
 #include "../../unit/engine/engine_test_support.h"
 #include "zerofs/common/log.h"
-#include "zerofs/nfs/vfs_handler.h"
 #include "zerofs/objstore/fault_injecting_store.h"
 #include "zerofs/vfs/filesystem.h"
 
@@ -558,12 +559,19 @@ TEST_CASE("links, symlinks, special files, MOUNT and file system information",
   MntRes m = f.h->Mnt(kRoot, "/");
   CHECK(m.status == MountStat3::kOk);
   CHECK(m.handle == f.root);
+  // libnfs mounts the directory part of its URL: nfs://host/file asks for "" and
+  // nfs://host//file for "/"; both are the root export.
+  for (const char* root_path : {"", "//", "/."}) {
+    MntRes r = f.h->Mnt(kRoot, root_path);
+    CHECK(r.status == MountStat3::kOk);
+    CHECK(r.handle == f.root);
+  }
   MntRes ms = f.h->Mnt(kRoot, "/sub");
   CHECK(ms.status == MountStat3::kOk);
   CHECK(ms.handle == sub);
   CHECK(f.h->Mnt(kRoot, "/missing").status == MountStat3::kNoent);
   CHECK(f.h->Mnt(kRoot, "/target").status == MountStat3::kNotdir);
-  CHECK(f.h->Dump(kRoot).size() == 2);
+  CHECK(f.h->Dump(kRoot).size() == 2);  // one per machine and path: "/" and "/sub"
   f.h->Umntall(kRoot);
   CHECK(f.h->Dump(kRoot).empty());
   CHECK(f.h->Export(kRoot).at(0).directory == "/");

@@ -4,15 +4,18 @@
 // Fencing (the epoch in `root`) is what keeps a volume correct with two writers; the lease
 // is politeness on top: a small object `lease` in the bucket, JSON
 //
-//   {"holder": "<random id>", "host": "...", "pid": 123, "program": "zerofs run",
+//   {"holder": "<random id>", "host": "...", "pid": 123, "boot_id": "<uuid>",
+//    "pid_ns": "pid:[4026531836]", "pid_start_ticks": 4567, "program": "zerofs run",
 //    "renewed_unix_ms": 1795000000000, "ttl_ms": 30000}
 //
 // written with a conditional put (If-None-Match / If-Match), renewed every ttl/3, and
 // deleted on a clean close. A writer open finds a lease renewed less than ttl ago by
 // another holder and refuses with kUnavailable "volume in use by ..."; `--takeover`
 // overrides that (the old writer is then fenced and stops acknowledging writes). A holder
-// that died leaves a lease that expires after ttl. Readers (read-only, checkpoints) neither
-// take nor check it. Clocks of the hosts must agree to well within the ttl.
+// that died leaves a lease that expires after ttl, except that a holder of this host (same
+// host name, boot id and pid namespace) whose pid no longer runs, or now names a process
+// that started at another time, is known to be dead and is taken over at once. Readers (read-only,
+// checkpoints) neither take nor check it. Clocks of the hosts must agree to well within the ttl.
 //
 // The lease holds no secret: host name, pid and program, for the error message.
 #pragma once
