@@ -147,4 +147,6 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_CURRENT_BINARY_DIR}/debian/postinst"
     "${CMAKE_CURRENT_BINARY_DIR}/debian/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# The build keeps its debug information; the package's copies are stripped.
+set(CPACK_STRIP_FILES ON)
 include(CPack)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs every package the project needs from Debian's registry, idempotently.
 #   scripts/install-deps.sh [build|test|all]   (default: all)
-# "build" is enough to compile and run the servers; "test" (= "all") adds the third-party
-# counterparts the test suite drives: radosgw for S3, and the QEMU guest with the Linux
-# kernel's own NFS, 9P and NBD clients plus reference servers for them.
+# "build" is enough to compile and run the servers and to build the Debian package
+# (help2man for the man pages, file and dpkg-dev for cpack); "test" (= "all") adds the
+# third-party counterparts the test suite drives: radosgw for S3, the QEMU guest with the
+# Linux kernel's own NFS, 9P and NBD clients plus reference servers for them, and
+# promtool, systemd-analyze and man for the package's alert rules, units and man pages.
 set -euo pipefail
 
 group="${1:-all}"
@@ -12,7 +14,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev liblz4-dev
   librocksdb-dev libboost-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
-  catch2 libfuse3-dev fuse3
+  catch2 libfuse3-dev fuse3 help2man file
 )
 test_pkgs=(
   ceph-mon ceph-osd ceph-mgr radosgw ceph-common
@@ -22,6 +24,7 @@ test_pkgs=(
   nfs-ganesha nfs-ganesha-vfs rpcbind diod nbdkit btrfs-progs e2fsprogs
   libnbd-bin python3-libnbd qemu-utils nbdfuse fio libnfs-utils libnfs-dev libnbd-dev
   stress-ng linux-source attr acl util-linux
+  prometheus python3-yaml systemd man-db
 )
 
 pkgs=("${build_pkgs[@]}")
