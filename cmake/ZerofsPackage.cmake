@@ -39,6 +39,7 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDE
   set(ZEROFS_PC_INCLUDEDIR "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
 else()
   file(RELATIVE_PATH ZEROFS_PC_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  string(REGEX REPLACE "/$" "" ZEROFS_PC_PREFIX "${ZEROFS_PC_PREFIX}")
   set(ZEROFS_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
   set(ZEROFS_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
@@ -136,16 +137,14 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3")
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 set(CPACK_COMPONENTS_ALL Unspecified system)
-configure_file("${CMAKE_CURRENT_SOURCE_DIR}/packaging/debian/conffiles"
-               "${CMAKE_CURRENT_BINARY_DIR}/debian/conffiles" COPYONLY)
-configure_file("${CMAKE_CURRENT_SOURCE_DIR}/packaging/debian/postinst"
-               "${CMAKE_CURRENT_BINARY_DIR}/debian/postinst" COPYONLY)
-configure_file("${CMAKE_CURRENT_SOURCE_DIR}/packaging/debian/postrm"
-               "${CMAKE_CURRENT_BINARY_DIR}/debian/postrm" COPYONLY)
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-    "${CMAKE_CURRENT_BINARY_DIR}/debian/conffiles"
-    "${CMAKE_CURRENT_BINARY_DIR}/debian/postinst"
-    "${CMAKE_CURRENT_BINARY_DIR}/debian/postrm")
+# conffiles marks the config; triggers runs ldconfig for libzerofs (dpkg's trigger, since
+# our own postinst/postrm replace the ones CPack would write with an ldconfig call).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "")
+foreach(control conffiles triggers postinst postrm)
+  configure_file("${CMAKE_CURRENT_SOURCE_DIR}/packaging/debian/${control}"
+                 "${CMAKE_CURRENT_BINARY_DIR}/debian/${control}" COPYONLY)
+  list(APPEND CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${CMAKE_CURRENT_BINARY_DIR}/debian/${control}")
+endforeach()
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # The build keeps its debug information; the package's copies are stripped.
 set(CPACK_STRIP_FILES ON)

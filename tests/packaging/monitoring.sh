@@ -83,6 +83,15 @@ expect 0 "the dashboard and the rules use only exported metrics" -- \
   python3 "$(dirname "$0")/check-monitoring.py" "$mon/zerofs-dashboard.json" "$mon/zerofs-alerts.yml" \
   "$work/writer.metrics" "$work/ro.metrics"
 cat "$work/out"
+# The check itself can fail: a dashboard query with a misspelt metric, or a label value no
+# server exports, is refused.
+sed '0,/zerofs_store_errors_total/s//zerofs_store_error_total/' "$mon/zerofs-dashboard.json" > "$work/bad-name.json"
+sed '0,/cache=\\"memory\\"/s//cache=\\"disk\\"/' "$mon/zerofs-dashboard.json" > "$work/bad-label.json"
+for bad in bad-name bad-label; do
+  cmp -s "$mon/zerofs-dashboard.json" "$work/$bad.json" && fail "could not make $bad.json"
+  expect 1 "the check refuses $bad.json" -- python3 "$(dirname "$0")/check-monitoring.py" \
+    "$work/$bad.json" "$mon/zerofs-alerts.yml" "$work/writer.metrics" "$work/ro.metrics"
+done
 
 for pid in "$ro_pid" "$run_pid"; do
   [ -n "$pid" ] || continue

@@ -47,8 +47,10 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
 # From dpkg-shlibdeps (the libraries the programs and libzerofs link), and fuse3 by hand.
-for dep in libc6 libstdc++6 libfuse3-3 librocksdb libsodium libcurl libssl libzstd liblz4 fuse3; do
-  grep -Eq "(^|, )$dep[0-9.a-z-]*( \(|,|$)" <<< "$depends" || fail "Depends lacks $dep: $depends"
+dep_names=$(tr ',' '\n' <<< "$depends" | sed 's/^ *//; s/ .*//')
+for dep in libc6 'libstdc\+\+6' libfuse3-3 'librocksdb[0-9.]+' 'libsodium[0-9]+' 'libcurl[0-9]+' \
+           'libssl[0-9.]+' 'libzstd[0-9]+' 'liblz4-[0-9]+' fuse3; do
+  grep -Eqx "$dep" <<< "$dep_names" || fail "Depends lacks /$dep/: $depends"
 done
 grep -q -- '-dev' <<< "$depends" && fail "Depends names a -dev package: $depends"
 grep -q 'zerofs' <<< "$depends" && fail "the package depends on itself: $depends"
@@ -61,7 +63,7 @@ for script in postinst postrm; do
 done
 grep -q "^libzerofs ${version%%.*} zerofs" "$work/control/shlibs" 2> /dev/null ||
   fail "no shlibs entry for libzerofs: $(cat "$work/control/shlibs" 2> /dev/null)"
-grep -q ldconfig "$work/control/triggers" 2> /dev/null || fail "no ldconfig trigger"
+grep -qx 'activate-noawait ldconfig' "$work/control/triggers" 2> /dev/null || fail "no ldconfig trigger"
 ok "control data checked"
 
 # --- What it holds -------------------------------------------------------------------
@@ -86,7 +88,7 @@ done
 bins=$(grep -E '^\./usr/bin/.' <<< "$contents" | sort | tr '\n' ' ')
 [ "$bins" = "./usr/bin/zerofs ./usr/bin/zerofs-9p ./usr/bin/zerofs-mount ./usr/bin/zerofs-nbd ./usr/bin/zerofs-nfs " ] ||
   fail "programs in the package: $bins"
-stray=$(grep -Ei 'test|bench|fuzz|catch|posix-suite|fsx' <<< "$contents" | grep -v '^./usr/share/doc/zerofs/testing.md$')
+stray=$(grep -Ei 'test|bench|fuzz|catch|posix-suite|fsx' <<< "$contents" | grep -v '^\./usr/share/doc/zerofs/')
 [ -z "$stray" ] || fail "test files in the package: $stray"
 ok "contents checked ($(wc -l <<< "$contents") entries)"
 
@@ -128,7 +130,8 @@ for p in "${programs[@]}"; do
   [ -f "$page" ] || continue
   text=$(zcat "$page")
   grep -q "^$p \\\\- " <<< "$text" || fail "$p.1 has no NAME line for $p"
-  grep -qi 'usage' <<< "$text" || fail "$p.1 has no usage"
+  grep -q '^.SH SYNOPSIS' <<< "$text" || fail "$p.1 has no SYNOPSIS"
+  grep -q '^.SH OPTIONS' <<< "$text" || fail "$p.1 has no OPTIONS"
   grep -q '^.SH "SEE ALSO"' <<< "$text" || fail "$p.1 has no SEE ALSO"
   grep -q "$version" <<< "$text" || fail "$p.1 does not carry version $version"
   rendered=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 > /dev/null)

@@ -48,7 +48,7 @@ grep -q ' %f$' "$work/units/zerofs-mount@.service" || fail "zerofs-mount@.servic
 # A misspelt setting is reported: the verify above would have caught one.
 sed 's/^ProtectSystem=/ProtectSystm=/' "$work/units/zerofs.service" > "$work/units/typo.service"
 out=$(verify typo.service)
-grep -q "Unknown key name 'ProtectSystm'" <<< "$out" || fail "verify did not report a misspelt key: $out"
+grep -q "Unknown key 'ProtectSystm'" <<< "$out" || fail "verify did not report a misspelt key: $out"
 
 # The sandbox: systemd's own score of zerofs.service stays at "OK" (2.5 or less of 10).
 if out=$(systemd-analyze security --offline=yes --threshold=25 "$work/units/zerofs.service" 2>&1); then
