@@ -4,7 +4,8 @@
 # and without the test suite; prints the package's path.
 #   scripts/package-deb.sh [extra cmake -D options]
 #   apt-get install ./build-deb/zerofs_*.deb      # pulls in the libraries it needs
-# Environment: BUILD_DIR (default build-deb), BUILD_TYPE (default RelWithDebInfo; the
+# Environment: BUILD_DIR (default build-deb), ZEROFS_WERROR (default ON, as scripts/build.sh),
+# BUILD_TYPE (default RelWithDebInfo; the
 # package's programs are stripped). Needs scripts/install-deps.sh build (help2man,
 # dpkg-dev). `cpack -G DEB` in any configured build directory makes the same package.
 set -euo pipefail
@@ -12,7 +13,8 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build-deb}
 mkdir -p "$build_dir"
 cmake -S . -B "$build_dir" -G Ninja \
-  -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DCMAKE_INSTALL_PREFIX=/usr \
+  -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DZEROFS_WERROR="${ZEROFS_WERROR:-ON}" \
+  -DCMAKE_INSTALL_PREFIX=/usr \
   -DZEROFS_BUILD_TESTS=OFF -DZEROFS_BUILD_BENCH=OFF "$@" > "$build_dir/cmake.log" 2>&1 ||
   { cat "$build_dir/cmake.log" >&2; exit 1; }
 cmake --build "$build_dir" --parallel "$(nproc)"
