@@ -5,7 +5,8 @@
 # (help2man for the man pages, file and dpkg-dev for cpack); "test" (= "all") adds the
 # third-party counterparts the test suite drives: radosgw for S3, the QEMU guest with the
 # Linux kernel's own NFS, 9P and NBD clients plus reference servers for them, and
-# promtool, systemd-analyze and man for the package's alert rules, units and man pages.
+# promtool, systemd-analyze, strace and man for the package's alert rules, units and
+# man pages.
 set -euo pipefail
 
 group="${1:-all}"
@@ -24,7 +25,7 @@ test_pkgs=(
   nfs-ganesha nfs-ganesha-vfs rpcbind diod nbdkit btrfs-progs e2fsprogs
   libnbd-bin python3-libnbd qemu-utils nbdfuse fio libnfs-utils libnfs-dev libnbd-dev
   stress-ng linux-source attr acl util-linux
-  prometheus python3-yaml systemd man-db
+  prometheus python3-yaml systemd man-db strace
 )
 
 pkgs=("${build_pkgs[@]}")

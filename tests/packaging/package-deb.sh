@@ -11,6 +11,7 @@
 # WORK_DIR/root stays for package_systemd.
 set -uo pipefail
 build=$1 src=$2 work=$3 libdir=$4 version=$5
+. "$(dirname "$0")/scratch-lib.sh"
 failures=0
 fail() {
   echo "FAIL: $*"
@@ -174,10 +175,7 @@ if CREDENTIALS_DIRECTORY=$creds "$zerofs" config check "$root/etc/zerofs/zerofs.
 else
   fail "zerofs config check of the example: $(cat "$work/check.out")"
 fi
-sed -e "s|/var/lib/zerofs|$work/var/lib/zerofs|; s|/var/cache/zerofs|$work/var/cache/zerofs|" \
-    -e "s|/run/zerofs|$work/run/zerofs|; s|127\.0\.0\.1:[0-9]*|127.0.0.1:0|" \
-    "$root/etc/zerofs/zerofs.toml" > "$work/zerofs.toml"
-mkdir -p "$work/run/zerofs"
+scratch_config "$root/etc/zerofs/zerofs.toml" "$work" "$work/zerofs.toml"
 export CREDENTIALS_DIRECTORY=$creds
 if "$zerofs" init --config "$work/zerofs.toml" --argon2-opslimit 1 --argon2-memlimit-mib 8 > "$work/init.log" 2>&1 &&
    timeout 60 "$zerofs" run --config "$work/zerofs.toml" --exit-after-start > "$work/run.out" 2> "$work/run.err"; then

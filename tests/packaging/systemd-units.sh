@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# systemd-units.sh SCRATCH_ROOT WORK_DIR
+# systemd-units.sh SCRATCH_ROOT WORK_DIR LIBDIR
 #
 # The systemd units as the Debian package installs them (SCRATCH_ROOT is the package
 # unpacked by package-deb.sh). systemd-analyze verify checks that the programs a unit runs
 # exist, so it runs on copies whose /usr/bin/ programs are those of SCRATCH_ROOT, with
 # MANPATH there too for the man: links of Documentation=; it must print nothing at all.
 # Then: the sandbox of zerofs.service stays tight (systemd-analyze security --offline),
-# its writable directories and credential match the example config, and a misspelt
-# setting makes verify complain (the check can fail).
+# its writable directories and credential match the example config, a misspelt setting
+# makes verify complain (the check can fail), and the packaged server, run under strace
+# with the example config (its directories moved into WORK_DIR) while it starts, serves
+# NBD traffic, flushes and stops, makes only system calls the unit's filter allows, opens
+# only sockets it allows and writes only where ProtectSystem=strict lets it.
 set -uo pipefail
-root=$1 work=$2
+root=$1 work=$2 libdir=$3
+. "$(dirname "$0")/scratch-lib.sh"
 failures=0
 fail() {
   echo "FAIL: $*"
   failures=$((failures + 1))
 }
 ok() { echo "ok: $*"; }
-command -v systemd-analyze > /dev/null || { echo "FAIL: systemd-analyze not installed (scripts/install-deps.sh test)"; exit 1; }
+for tool in systemd-analyze strace nbdcopy python3; do
+  command -v "$tool" > /dev/null || { echo "FAIL: $tool not installed (scripts/install-deps.sh test)"; exit 1; }
+done
 units=$root/lib/systemd/system
 [ -f "$units/zerofs.service" ] && [ -f "$units/zerofs-mount@.service" ] ||
   { echo "FAIL: the units are not in $units (package_deb unpacks the package there)"; exit 1; }
@@ -74,6 +80,63 @@ credential=$(setting LoadCredential)
   fail "password_file $(value password_file) is not the credential ${credential%%:*} (else ${credential#*:})"
 [ "/etc/zerofs/${credential%%:*}" = "${credential#*:}" ] || fail "the credential's source is not the config's fallback"
 ok "writable paths and the credential agree with the example config"
+
+# The packaged server inside the unit's limits. It runs as the unit runs it (zerofs run
+# --config, the password from $CREDENTIALS_DIRECTORY); `zerofs init` runs by hand first,
+# as an operator would, outside the trace.
+export LD_LIBRARY_PATH=$root/usr/$libdir
+zerofs=$root/usr/bin/zerofs
+sys=$work/sys
+mkdir -p "$sys/credentials"
+printf 'sandbox-test-password\n' > "$sys/credentials/password"
+export CREDENTIALS_DIRECTORY=$sys/credentials
+scratch_config "$root/etc/zerofs/zerofs.toml" "$sys" "$sys/zerofs.toml"
+cfg=(--config "$sys/zerofs.toml")
+if ! "$zerofs" init "${cfg[@]}" --argon2-opslimit 1 --argon2-memlimit-mib 8 > "$sys/init.log" 2>&1; then
+  cat "$sys/init.log"
+  echo "FAIL: zerofs init with the example config"
+  exit 1
+fi
+(cd / && exec strace -f -y -qq -s 512 -o "$sys/trace" "$zerofs" run "${cfg[@]}") > "$sys/run.out" 2> "$sys/run.err" &
+strace_pid=$!
+trap 'kill -KILL "$strace_pid" 2> /dev/null' EXIT
+for _ in $(seq 600); do
+  grep -q '^control ' "$sys/run.out" 2> /dev/null && break
+  kill -0 "$strace_pid" 2> /dev/null || break
+  sleep 0.1
+done
+if grep -q '^control ' "$sys/run.out"; then
+  nbd_addr=$(sed -n 's/^nbd //p' "$sys/run.out")
+  head -c 1048576 /dev/urandom > "$sys/data"
+  "$zerofs" nbd create disk 4M "${cfg[@]}" > /dev/null 2>&1 || fail "nbd create through the traced server"
+  nbdcopy "$sys/data" "nbd://$nbd_addr/disk" || fail "nbdcopy to the traced server"
+  "$zerofs" flush "${cfg[@]}" > /dev/null 2>&1 || fail "flush through the traced server"
+  nbdcopy "nbd://$nbd_addr/disk" "$sys/back" && cmp -s "$sys/data" <(head -c 1048576 "$sys/back") ||
+    fail "reading back over NBD"
+  server_pid=$(pgrep -P "$strace_pid" | head -1)
+  [ -n "$server_pid" ] && kill -TERM "$server_pid"
+  wait "$strace_pid" || fail "the traced server exited $? after SIGTERM: $(tail -5 "$sys/run.err")"
+  trap - EXIT
+  if python3 "$(dirname "$0")/check-sandbox.py" "$units/zerofs.service" "$sys/trace" \
+       "$sys/var/lib/zerofs" "$sys/var/cache/zerofs" "$sys/run/zerofs" > "$sys/check.out"; then
+    cat "$sys/check.out"
+  else
+    cat "$sys/check.out"
+    fail "the server does things the unit's sandbox forbids"
+  fi
+  # The check can fail: without the state directory writable, or with a narrower filter.
+  python3 "$(dirname "$0")/check-sandbox.py" "$units/zerofs.service" "$sys/trace" \
+    "$sys/var/cache/zerofs" "$sys/run/zerofs" > "$sys/check-ro.out"
+  grep -q "writes $sys/var/lib/zerofs/bucket/" "$sys/check-ro.out" ||
+    fail "the check misses the writes to the bucket: $(head -3 "$sys/check-ro.out")"
+  sed 's/^SystemCallFilter=.*/SystemCallFilter=@basic-io/' "$units/zerofs.service" > "$sys/narrow.service"
+  python3 "$(dirname "$0")/check-sandbox.py" "$sys/narrow.service" "$sys/trace" \
+    "$sys/var/lib/zerofs" "$sys/var/cache/zerofs" "$sys/run/zerofs" > "$sys/check-narrow.out"
+  grep -q "system call openat .* is not in SystemCallFilter=" "$sys/check-narrow.out" ||
+    fail "the check misses calls outside a narrower filter: $(head -3 "$sys/check-narrow.out")"
+else
+  fail "the traced server did not start: $(tail -5 "$sys/run.err")"
+fi
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed"
