@@ -76,12 +76,11 @@ if(ZEROFS_MAN_PAGES)
     add_custom_command(
       OUTPUT "${page}.gz"
       COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/man"
-      COMMAND "${ZEROFS_HELP2MAN}" --no-info --no-discard-stderr --section=1
-              "--name=${description}"
-              "--include=${CMAKE_CURRENT_SOURCE_DIR}/packaging/man/see-also.h2m"
-              "--output=${page}" "$<TARGET_FILE:${target}>"
-      COMMAND gzip -9 -n -f "${page}"
+      COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/packaging/man/make-man-page.sh" "${ZEROFS_HELP2MAN}"
+              "$<TARGET_FILE:${target}>" "${description}"
+              "${CMAKE_CURRENT_SOURCE_DIR}/packaging/man/see-also.h2m" "${page}.gz"
       DEPENDS ${target} "${CMAKE_CURRENT_SOURCE_DIR}/packaging/man/see-also.h2m"
+              "${CMAKE_CURRENT_SOURCE_DIR}/packaging/man/make-man-page.sh"
       COMMENT "Man page ${program}(1)"
       VERBATIM)
     list(APPEND zerofs_man_pages "${page}.gz")

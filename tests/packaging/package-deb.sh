@@ -138,6 +138,9 @@ for p in "${programs[@]}"; do
   rendered=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 > /dev/null)
   [ -z "$rendered" ] || fail "man warns on $p.1: $rendered"
 done
+# An example keeps its lines (roff would fill them into one).
+MANWIDTH=80 man -l "$root/usr/share/man/man1/zerofs-mount.1.gz" 2> /dev/null |
+  grep -q '^ *fusermount3 -u /mnt/zerofs$' || fail "zerofs-mount.1 runs its example lines together"
 [ "$(MANPATH=$root/usr/share/man man -w zerofs 2>&1)" = "$root/usr/share/man/man1/zerofs.1.gz" ] ||
   fail "man -w zerofs with MANPATH in the scratch root: $(MANPATH=$root/usr/share/man man -w zerofs 2>&1)"
 ok "man pages checked"
