@@ -10,10 +10,8 @@ set -uo pipefail
 zerofs=$1
 mon=$2
 work=$3
-. "$(dirname "$0")/../e2e/cli-lib.sh"
-for tool in promtool python3 curl nbdcopy; do
-  command -v "$tool" > /dev/null || { echo "FAIL: $tool not installed (scripts/install-deps.sh test)"; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+need_tools promtool python3 curl nbdcopy
 python3 -c 'import yaml' 2> /dev/null || { echo "FAIL: python3-yaml not installed (scripts/install-deps.sh test)"; exit 1; }
 make_volume
 
@@ -63,11 +61,7 @@ out_has '^zerofs_flush_latency_seconds_count [1-9]' "flushes are timed"
 "$zerofs" run "${cfg[@]}" --read-only --control-socket "$work/ro.sock" --log-file "$work/ro.log" \
   > "$work/ro.out" 2> "$work/ro.err" &
 ro_pid=$!
-for _ in $(seq 300); do
-  grep -q '^control ' "$work/ro.out" 2> /dev/null && break
-  kill -0 "$ro_pid" 2> /dev/null || break
-  sleep 0.1
-done
+wait_for_control "$ro_pid" "$work/ro.out"
 ro_port=$(metrics_port "$work/ro.log")
 if [ -n "$ro_port" ]; then
   expect 0 "scrape the read-only server" -- curl -sf "http://127.0.0.1:$ro_port/metrics"

@@ -11,16 +11,8 @@
 # WORK_DIR/root stays for package_systemd.
 set -uo pipefail
 build=$1 src=$2 work=$3 libdir=$4 version=$5
-. "$(dirname "$0")/scratch-lib.sh"
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-ok() { echo "ok: $*"; }
-for tool in cpack dpkg-deb dpkg-shlibdeps apt-get man pkg-config readelf c++; do
-  command -v "$tool" > /dev/null || { echo "FAIL: $tool not installed (scripts/install-deps.sh)"; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+need_tools cpack dpkg-deb dpkg-shlibdeps apt-get man pkg-config readelf c++
 rm -rf "$work"
 mkdir -p "$work"
 
@@ -191,8 +183,4 @@ else
 fi
 unset CREDENTIALS_DIRECTORY
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish

@@ -13,16 +13,8 @@
 # only sockets it allows and writes only where ProtectSystem=strict lets it.
 set -uo pipefail
 root=$1 work=$2 libdir=$3
-. "$(dirname "$0")/scratch-lib.sh"
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-ok() { echo "ok: $*"; }
-for tool in systemd-analyze strace nbdcopy python3; do
-  command -v "$tool" > /dev/null || { echo "FAIL: $tool not installed (scripts/install-deps.sh test)"; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+need_tools systemd-analyze strace nbdcopy python3
 units=$root/lib/systemd/system
 [ -f "$units/zerofs.service" ] && [ -f "$units/zerofs-mount@.service" ] ||
   { echo "FAIL: the units are not in $units (package_deb unpacks the package there)"; exit 1; }
@@ -100,12 +92,7 @@ fi
 (cd / && exec strace -f -y -qq -s 512 -o "$sys/trace" "$zerofs" run "${cfg[@]}") > "$sys/run.out" 2> "$sys/run.err" &
 strace_pid=$!
 trap 'kill -KILL "$strace_pid" 2> /dev/null' EXIT
-for _ in $(seq 600); do
-  grep -q '^control ' "$sys/run.out" 2> /dev/null && break
-  kill -0 "$strace_pid" 2> /dev/null || break
-  sleep 0.1
-done
-if grep -q '^control ' "$sys/run.out"; then
+if wait_for_control "$strace_pid" "$sys/run.out"; then
   nbd_addr=$(sed -n 's/^nbd //p' "$sys/run.out")
   head -c 1048576 /dev/urandom > "$sys/data"
   "$zerofs" nbd create disk 4M "${cfg[@]}" > /dev/null 2>&1 || fail "nbd create through the traced server"
@@ -138,8 +125,4 @@ else
   fail "the traced server did not start: $(tail -5 "$sys/run.err")"
 fi
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "all checks passed"
+finish
