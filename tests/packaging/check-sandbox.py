@@ -4,7 +4,9 @@
 Checks a server's system calls, recorded with `strace -f -y -qq -s 512 -o TRACE`, against
 the sandbox of UNIT: every call is in the unit's SystemCallFilter= set (groups expanded
 with `systemd-analyze syscall-filter`), every socket is of a family RestrictAddressFamilies=
-allows, and every file or directory it creates, writes, renames or removes is under one of
+allows, no memory is writable and executable (MemoryDenyWriteExecute=), no namespace
+is made (RestrictNamespaces=), and every file or directory it creates, writes, renames
+or removes is under one of
 WRITABLE_DIR (what ProtectSystem=strict leaves writable: the unit's StateDirectory,
 CacheDirectory and RuntimeDirectory, moved for the test), /tmp (PrivateTmp=), /dev/null or
 a thread's name in /proc.
@@ -73,6 +75,16 @@ for line in open(trace_path, errors="replace"):
         family = rest.split(",")[0].strip()
         if families and family not in families:
             problems.append(f"socket of family {family}: {line.strip()}")
+    # MemoryDenyWriteExecute=: no memory both writable and executable, none made
+    # executable later. RestrictNamespaces=: no new namespaces.
+    if settings.get("MemoryDenyWriteExecute") == ["yes"]:
+        if name == "mmap" and "PROT_WRITE" in rest and "PROT_EXEC" in rest:
+            problems.append(f"writable and executable memory: {line.strip()}")
+        if name in ("mprotect", "pkey_mprotect") and "PROT_EXEC" in rest:
+            problems.append(f"memory made executable: {line.strip()}")
+    if settings.get("RestrictNamespaces") == ["yes"] and name in ("clone", "clone3", "unshare", "setns"):
+        if "CLONE_NEW" in rest or name == "setns":
+            problems.append(f"a new namespace: {line.strip()}")
     if " = -1 " in line:
         continue  # a failed call changed nothing
 
