@@ -3,14 +3,13 @@
 
 Checks a server's system calls, recorded with `strace -f -y -qq -s 512 -o TRACE`, against
 the sandbox of UNIT: every call is in the unit's SystemCallFilter= set (groups expanded
-with `systemd-analyze syscall-filter`), every socket is of a family RestrictAddressFamilies=
-allows, no memory is writable and executable (MemoryDenyWriteExecute=), no namespace
-is made (RestrictNamespaces=), and every file or directory it creates, writes, renames
-or removes is under one of
-WRITABLE_DIR (what ProtectSystem=strict leaves writable: the unit's StateDirectory,
-CacheDirectory and RuntimeDirectory, moved for the test), /tmp (PrivateTmp=), /dev/null or
-a thread's name in /proc.
-Exits 1 naming each call the sandbox would refuse.
+with `systemd-analyze syscall-filter`); every socket is of a family that
+RestrictAddressFamilies= allows; no memory is writable and executable, or made executable
+(MemoryDenyWriteExecute=); no namespace is made (RestrictNamespaces=); and every file or
+directory it creates, writes, renames or removes is under one of WRITABLE_DIR (what
+ProtectSystem=strict leaves writable: the unit's StateDirectory, CacheDirectory and
+RuntimeDirectory, moved for the test), /tmp (PrivateTmp=), /dev/null, or a thread's name
+in /proc. Exits 1 naming each call the sandbox would refuse.
 """
 import re
 import subprocess
