@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check-sandbox.py UNIT TRACE WRITABLE_DIR...
+"""check-sandbox.py UNIT TRACE SCRATCH_DIR WRITABLE_DIR...
 
 Checks a server's system calls, recorded with `strace -f -y -qq -s 512 -o TRACE`, against
 the sandbox of UNIT: every call is in the unit's SystemCallFilter= set (groups expanded
@@ -8,15 +8,23 @@ RestrictAddressFamilies= allows; no memory is writable and executable, or made e
 (MemoryDenyWriteExecute=); no namespace is made (RestrictNamespaces=); and every file or
 directory it creates, writes, renames or removes is under one of WRITABLE_DIR (what
 ProtectSystem=strict leaves writable: the unit's StateDirectory, CacheDirectory and
-RuntimeDirectory, moved for the test), /tmp (PrivateTmp=), /dev/null, or a thread's name
-in /proc. Exits 1 naming each call the sandbox would refuse.
+RuntimeDirectory, moved for the test into SCRATCH_DIR), or else outside SCRATCH_DIR in
+/tmp (PrivateTmp=), /dev/null, or a thread's name in /proc. Exits 1 naming each call the
+sandbox would refuse.
 """
 import re
 import subprocess
 import sys
 
-unit_path, trace_path, *writable = sys.argv[1:]
-writable = [w.rstrip("/") for w in writable] + ["/tmp", "/var/tmp", "/dev/null"]
+unit_path, trace_path, scratch, *writable = sys.argv[1:]
+scratch = scratch.rstrip("/")
+writable = [w.rstrip("/") for w in writable]
+elsewhere = ["/tmp", "/var/tmp", "/dev/null"]
+
+
+def under(path, dirs):
+    return any(path == d or path.startswith(d + "/") for d in dirs)
+
 
 settings = {}
 with open(unit_path) as f:
@@ -141,8 +149,9 @@ for line in open(trace_path, errors="replace"):
             continue
         if re.fullmatch(r"/proc/(self|thread-self|\d+)(/task/\d+)?/comm", path):
             continue  # thread names: /proc stays writable (ProtectKernelTunables= guards /proc/sys)
-        if not any(path == w or path.startswith(w + "/") for w in writable):
-            problems.append(f"{name} writes {path}, which ProtectSystem=strict makes read-only")
+        if under(path, writable) or (not under(path, [scratch]) and under(path, elsewhere)):
+            continue
+        problems.append(f"{name} writes {path}, which ProtectSystem=strict makes read-only")
 
 for name in sorted(calls):
     if name not in allowed or name in denied:
@@ -154,4 +163,4 @@ if problems:
     sys.exit(1)
 print(f"ok: {sum(calls.values())} calls of {len(calls)} kinds, all allowed by the unit's "
       f"SystemCallFilter= ({len(allowed)} calls); sockets of {sorted(families)} only; "
-      f"writes only under {', '.join(writable)}")
+      f"writes only under {', '.join(writable + elsewhere)}")

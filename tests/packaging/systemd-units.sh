@@ -104,7 +104,7 @@ if wait_for_control "$strace_pid" "$sys/run.out"; then
   [ -n "$server_pid" ] && kill -TERM "$server_pid"
   wait "$strace_pid" || fail "the traced server exited $? after SIGTERM: $(tail -5 "$sys/run.err")"
   trap - EXIT
-  if python3 "$(dirname "$0")/check-sandbox.py" "$units/zerofs.service" "$sys/trace" \
+  if python3 "$(dirname "$0")/check-sandbox.py" "$units/zerofs.service" "$sys/trace" "$sys" \
        "$sys/var/lib/zerofs" "$sys/var/cache/zerofs" "$sys/run/zerofs" > "$sys/check.out"; then
     cat "$sys/check.out"
   else
@@ -112,12 +112,12 @@ if wait_for_control "$strace_pid" "$sys/run.out"; then
     fail "the server does things the unit's sandbox forbids"
   fi
   # The check can fail: without the state directory writable, or with a narrower filter.
-  python3 "$(dirname "$0")/check-sandbox.py" "$units/zerofs.service" "$sys/trace" \
+  python3 "$(dirname "$0")/check-sandbox.py" "$units/zerofs.service" "$sys/trace" "$sys" \
     "$sys/var/cache/zerofs" "$sys/run/zerofs" > "$sys/check-ro.out"
   grep -q "writes $sys/var/lib/zerofs/bucket/" "$sys/check-ro.out" ||
     fail "the check misses the writes to the bucket: $(head -3 "$sys/check-ro.out")"
   sed 's/^SystemCallFilter=.*/SystemCallFilter=@basic-io/' "$units/zerofs.service" > "$sys/narrow.service"
-  python3 "$(dirname "$0")/check-sandbox.py" "$sys/narrow.service" "$sys/trace" \
+  python3 "$(dirname "$0")/check-sandbox.py" "$sys/narrow.service" "$sys/trace" "$sys" \
     "$sys/var/lib/zerofs" "$sys/var/cache/zerofs" "$sys/run/zerofs" > "$sys/check-narrow.out"
   grep -q "system call openat .* is not in SystemCallFilter=" "$sys/check-narrow.out" ||
     fail "the check misses calls outside a narrower filter: $(head -3 "$sys/check-narrow.out")"
