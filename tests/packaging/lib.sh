@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the package tests (sourced, not run): the helpers of tests/e2e/cli-lib.sh
 # (fail, expect, out_has, finish, make_volume, ...) and what the package tests add.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/cli-lib.sh"
