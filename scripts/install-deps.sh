@@ -3,9 +3,12 @@
 #   scripts/install-deps.sh [build|test|all]   (default: all)
 #   scripts/install-deps.sh --list build|test  prints that group's own packages, one a line
 # "build" is enough to compile and run the servers (a build without the tests,
-# -DZEROFS_BUILD_TESTS=OFF, as scripts/quickstart.sh does); "test" (= "all") adds Catch2 and
-# the third-party counterparts the test suite drives: radosgw for S3, and the QEMU guest with
-# the Linux kernel's own NFS, 9P and NBD clients plus reference servers for them.
+# -DZEROFS_BUILD_TESTS=OFF, as scripts/quickstart.sh does) and to build the Debian package
+# (help2man for the man pages, file and dpkg-dev for cpack); "test" (= "all") adds Catch2
+# and the third-party counterparts the test suite drives: radosgw for S3, the QEMU guest with
+# the Linux kernel's own NFS, 9P and NBD clients plus reference servers for them, and
+# promtool, systemd-analyze, strace and man for the package's alert rules, units and man
+# pages.
 set -euo pipefail
 
 group="${1:-all}"
@@ -14,7 +17,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev liblz4-dev
   librocksdb-dev libboost-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
-  libfuse3-dev fuse3
+  libfuse3-dev fuse3 help2man file
 )
 test_pkgs=(
   catch2
@@ -25,6 +28,7 @@ test_pkgs=(
   nfs-ganesha nfs-ganesha-vfs rpcbind diod nbdkit btrfs-progs e2fsprogs
   libnbd-bin python3-libnbd qemu-utils nbdfuse fio libnfs-utils libnfs-dev libnbd-dev
   stress-ng linux-source attr acl util-linux
+  prometheus python3-yaml systemd man-db strace
 )
 
 if [ "$group" = --list ]; then

@@ -25,3 +25,30 @@ grep -q "$work/stage" <<< "$libs" || {
   ldd "$work/build/embed-objstore" >&2
   exit 1
 }
+# The installed programs find the staged libzerofs by themselves: a RUNPATH relative to
+# them, since the stage is no system library directory. (A build configured for /usr puts
+# the library in /usr/lib/<multiarch>, where the loader looks anyway, and sets none: such
+# a stage needs LD_LIBRARY_PATH.) A plain install leaves out the system files that only
+# the Debian package carries (/etc/zerofs, the systemd units).
+stage_lib=$(dirname "$(find "$work/stage" -name libzerofs.so.0 | head -1)")
+run_env=(env -u LD_LIBRARY_PATH)
+[ "$stage_lib" = "$work/stage/lib" ] || run_env=(env "LD_LIBRARY_PATH=$stage_lib")
+for program in zerofs zerofs-nfs zerofs-9p zerofs-nbd zerofs-mount; do
+  version=$("${run_env[@]}" "$work/stage/bin/$program" --version)
+  case "$version" in
+    "$program "[0-9]*) ;;
+    *) echo "staged $program --version printed '$version'" >&2; exit 1 ;;
+  esac
+  libs=$("${run_env[@]}" ldd "$work/stage/bin/$program")
+  grep -q "libzerofs.so.0 => $work/stage/" <<< "$libs" || {
+    echo "staged $program does not load the staged libzerofs:" >&2
+    echo "$libs" >&2
+    exit 1
+  }
+  test -f "$work/stage/share/man/man1/$program.1.gz"
+done
+if grep -q -e /etc/zerofs -e systemd "$work/install.log"; then
+  echo "a plain install installed system files:" >&2
+  grep -e /etc/zerofs -e systemd "$work/install.log" >&2
+  exit 1
+fi
