@@ -40,4 +40,12 @@ set_tests_properties(e2e_mount_s3 PROPERTIES LABELS "e2e;fuse;s3" TIMEOUT 600
 # The client library against the in-process 9P server (MemoryHandler): request matching,
 # the fid cache bound, reconnects and the EIO of unsynced writes. No FUSE needed.
 zerofs_test(unit_mount unit ${PROJECT_SOURCE_DIR}/tools/zerofs-mount/tests/client_test.cpp)
-target_link_libraries(unit_mount PRIVATE zerofs_mount_client)
+target_link_libraries(unit_mount PRIVATE zerofs_mount_client zerofs_ninep)
+
+# zerofs-mount's DT_NEEDED entries and ldd name libfuse3 and none of libzerofs, RocksDB,
+# libcurl, libsodium, zstd or lz4 (it links the 9P codec, not libzerofs); the same check
+# must reject zerofs-9p. Under a second.
+add_test(NAME unit_mount_links
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/mount-links.sh $<TARGET_FILE:zerofs-mount>
+          $<TARGET_FILE:zerofs-9p>)
+set_tests_properties(unit_mount_links PROPERTIES LABELS "unit" TIMEOUT 60)

@@ -1,23 +1,10 @@
 #include "zerofs/common/log.h"
 
-#include <sodium.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-
-#include "zerofs/common/secret.h"
-
-namespace zerofs {
-
-void Secret::Wipe() {
-  if (!value_.empty()) sodium_memzero(value_.data(), value_.size());
-  value_.clear();
-}
-
-}  // namespace zerofs
 
 namespace zerofs::log {
 namespace {
