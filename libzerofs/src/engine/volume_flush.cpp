@@ -2,7 +2,6 @@
 // apply them to the index in order once durable, release the waiters (group commit).
 #include <chrono>
 #include <limits>
-#include <random>
 
 #include "volume_impl.h"
 #include "zerofs/common/log.h"
@@ -30,9 +29,6 @@ Result<std::optional<std::string>> LookupBefore(const std::vector<BatchPtr>& ear
   }
   return db.Get(key);
 }
-
-// The longest backoff between attempts at a segment PUT.
-constexpr std::chrono::milliseconds kMaxBackoff{2000};
 
 }  // namespace
 
@@ -231,7 +227,6 @@ void VolumeImpl::FlusherLoop() {
 }
 
 void VolumeImpl::UploadLoop() {
-  std::mt19937_64 jitter(std::random_device{}());
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] {
@@ -247,47 +242,19 @@ void VolumeImpl::UploadLoop() {
     lock.unlock();
 
     const std::string name = format::SegmentObjectName(batch->seq);
+    // Transient failures and lost answers are the retrying store's (upload_store_).
     Status status;
-    std::chrono::milliseconds backoff{50};
-    for (std::uint32_t attempt = 1;; ++attempt) {
-      auto put = options_.store->Put(name, batch->object, objstore::PutOptions::IfNoneMatch());
-      if (put.ok()) {
-        status = Status::Ok();
-        break;
-      }
-      if (put.status().IsPreconditionFailed()) {
-        // Someone else wrote this seq: a newer writer fenced us.
-        auto meta = reader_->ReadMeta(batch->seq);
-        std::string who = meta.ok() ? "epoch " + std::to_string(meta->footer.writer_epoch)
-                                    : "an unreadable segment";
-        status =
-            Status::Cancelled("fenced: " + name + " was written by " + who +
-                              " while this writer has epoch " + std::to_string(root_.writer_epoch));
-        break;
-      }
-      const bool transient =
-          put.status().IsRetryable() || put.status().code() == StatusCode::kIoError;
-      if (!transient || attempt >= options_.upload_attempts) {
-        status = put.status().WithContext("uploading " + name);
-        break;
-      }
-      ZEROFS_LOG(kWarn) << "uploading " << name << " failed (attempt " << attempt
-                        << "), retrying: " << put.status();
-      std::uniform_int_distribution<long> pick(0, backoff.count());
-      std::this_thread::sleep_for(std::chrono::milliseconds(pick(jitter)));
-      backoff = std::min(backoff * 2, kMaxBackoff);
-      // A put that failed after taking effect shows up as 412 on the retry; tell it apart.
-      auto existing = options_.store->Head(name);
-      if (existing.ok() && existing->size == batch->object.size()) {
-        auto meta = reader_->ReadMeta(batch->seq, existing->size);
-        if (meta.ok() && meta->footer.writer_epoch == root_.writer_epoch) {
-          auto got = options_.store->Get(name);
-          if (got.ok() && got->data == batch->object) {
-            status = Status::Ok();
-            break;
-          }
-        }
-      }
+    auto put = upload_store_->Put(name, batch->object, objstore::PutOptions::IfNoneMatch());
+    if (put.status().IsPreconditionFailed()) {
+      // Someone else wrote this seq: a newer writer fenced us.
+      auto meta = reader_->ReadMeta(batch->seq);
+      std::string who = meta.ok() ? "epoch " + std::to_string(meta->footer.writer_epoch)
+                                  : "an unreadable segment";
+      status = Status::Cancelled("fenced: " + name + " was written by " + who +
+                                 " while this writer has epoch " +
+                                 std::to_string(root_.writer_epoch));
+    } else if (!put.ok()) {
+      status = put.status().WithContext("uploading " + name);
     }
     OnUploaded(batch, status);
     lock.lock();

@@ -27,6 +27,7 @@
 #include "zerofs/index/index_db.h"
 #include "zerofs/index/root.h"
 #include "zerofs/index/snapshot.h"
+#include "zerofs/objstore/retrying_store.h"
 #include "zerofs/segment/segment_reader.h"
 
 namespace zerofs::engine {
@@ -168,6 +169,8 @@ class VolumeImpl final : public Volume {
   index::RootRecord root_;
   std::unique_ptr<index::IndexDb> db_;
   std::unique_ptr<segment::SegmentReader> reader_;
+  // options_.store with the segment uploads' retry budget (upload_attempts).
+  std::shared_ptr<objstore::RetryingStore> upload_store_;
   std::unique_ptr<cache::ExtentCache> extent_cache_;
   std::unique_ptr<cache::DiskCache> disk_cache_;
   std::unique_ptr<cache::CachedExtentReader> cached_reader_;

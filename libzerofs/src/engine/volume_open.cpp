@@ -98,6 +98,15 @@ Status VolumeImpl::OpenInternal() {
   }
   stats_.writer_epoch = root_.writer_epoch;
 
+  // A lost segment upload stops the volume, so segment PUTs get a longer budget than the
+  // store's own: kIoError counts as transient too, 50 ms doubling to 2 s between attempts.
+  objstore::RetryPolicy upload_policy;
+  upload_policy.max_attempts = std::max<std::uint32_t>(options_.upload_attempts, 1);
+  upload_policy.base_delay = std::chrono::milliseconds(50);
+  upload_policy.max_delay = std::chrono::milliseconds(2000);
+  upload_policy.retry_io_errors = true;
+  upload_store_ = std::make_shared<objstore::RetryingStore>(options_.store, upload_policy);
+
   segment::SegmentReaderOptions reader_options;
   reader_ = std::make_unique<segment::SegmentReader>(options_.store, key_.keys, key_.uuid,
                                                      reader_options);
