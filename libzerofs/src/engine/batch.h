@@ -6,7 +6,7 @@
 // `kv` answers key lookups (nullopt = deleted) and `extents` answers data reads (nullptr =
 // a hole, all zeros).
 //
-// Thread-safety: none of its own. VolumeImpl guards every batch with its mutex until the
+// Thread-safety: none of its own. WritePipeline guards every batch with its mutex until the
 // batch is sealed; sealed batches are read-only.
 #pragma once
 

@@ -91,7 +91,8 @@ Status S3Store::DoDeleteMany(std::span<const std::string> keys) {
 }
 
 Capabilities S3Store::capabilities() const {
-  return {impl_->conditionals.create, impl_->conditionals.replace};
+  return {impl_->conditionals.create, impl_->conditionals.replace,
+          impl_->client().options().max_retries + 1};
 }
 
 std::string S3Store::Describe() const {

@@ -73,7 +73,9 @@ struct VolumeOptions {
   std::chrono::seconds snapshot_interval{600};
   crypto::CompressionOptions compression;
   // Attempts at uploading one segment when the store fails transiently (with exponential
-  // backoff up to 2 s); after the last, the volume stops acknowledging writes.
+  // backoff and full jitter from 50 ms up to 2 s between them; objstore::RetryingStore),
+  // in total: a store that retries by itself (S3Store) shares this budget. After the last,
+  // the volume stops acknowledging writes.
   std::uint32_t upload_attempts = 30;
   // Space reclamation on the writer (space.h).
   GcSettings gc;

@@ -18,7 +18,8 @@
 //   kPermissionDenied    access denied, wrong credentials
 //   kInvalidArgument     a malformed key or request
 //   anything else        kIoError / kCorruption / kInternal with the details
-// Implementations retry retryable failures internally (bounded) before returning them.
+// S3Store retries retryable failures internally (bounded) before returning them; the other
+// stores do not, and RetryingStore (retrying_store.h) adds retries around any store.
 //
 // Thread-safety: all methods of every implementation are safe to call concurrently from
 // many threads; a store is meant to be shared (std::shared_ptr) by all layers above it.
@@ -81,6 +82,9 @@ struct ListPageResult {
 struct Capabilities {
   bool conditional_create = true;  // honours If-None-Match: *
   bool conditional_replace = true; // honours If-Match
+  // Attempts the store makes itself at each call before it returns a retryable failure
+  // (1: none of its own). RetryingStore shares its budget with them (retrying_store.h).
+  std::uint32_t internal_attempts = 1;
 };
 
 // The public methods validate keys and arguments, then call the protected Do* methods that

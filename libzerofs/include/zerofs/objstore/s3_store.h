@@ -7,9 +7,13 @@
 // else the ~/.aws/credentials profile (S3Config::profile, AWS_PROFILE or "default").
 //
 // Retryable failures (HTTP 429/500/502/503/504, SlowDown, timeouts, connection resets) are
-// retried up to max_retries times with exponential backoff and full jitter; a conditional
-// put whose first attempt may have taken effect is checked with a HEAD before it is
-// retried, so a lost response cannot turn a success into a false 412. Unconditional puts
+// retried up to max_retries times with exponential backoff and full jitter, each attempt
+// signed anew (SigV4 dates its signature); a conditional put whose first attempt may have
+// taken effect is checked with a HEAD (its ETag is the MD5 of the bytes) before it is
+// retried, so a lost response cannot turn a success into a false 412. capabilities()
+// reports max_retries + 1 as internal_attempts, so a RetryingStore on top (the engine's
+// segment uploads) shares its budget instead of multiplying it: a call there costs at most
+// max(RetryPolicy::max_attempts, max_retries + 1) requests. Unconditional puts
 // larger than multipart_threshold_bytes use multipart upload; conditional puts stay single
 // PUTs up to S3's 5 GiB limit, because not every server checks conditions when a multipart
 // upload completes (radosgw 16 does not). Listing uses ListObjectsV2; DeleteMany uses

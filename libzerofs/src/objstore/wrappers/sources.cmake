@@ -4,4 +4,5 @@ list(APPEND ZEROFS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/fault_injecting_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/latency_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/metered_store.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/retrying_store.cpp
 )

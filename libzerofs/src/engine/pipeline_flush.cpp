@@ -1,10 +1,10 @@
-// The flush pipeline: seal batches into segments in seq order, upload them in parallel,
-// apply them to the index in order once durable, release the waiters (group commit).
+// The write pipeline's flush path (write_pipeline.h): cutting and sealing batches into
+// segments in seq order, uploading them in parallel, applying them to the index in order
+// once durable, releasing the waiters (group commit), and closing.
 #include <chrono>
 #include <limits>
-#include <random>
 
-#include "volume_impl.h"
+#include "write_pipeline.h"
 #include "zerofs/common/log.h"
 #include "zerofs/engine/chain_format.h"
 #include "zerofs/format.h"
@@ -14,12 +14,6 @@
 
 namespace zerofs::engine {
 namespace {
-
-std::uint64_t NowMs() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
 
 // The value of `key` as of the end of `earlier` (newest last), else the index.
 Result<std::optional<std::string>> LookupBefore(const std::vector<BatchPtr>& earlier,
@@ -31,12 +25,71 @@ Result<std::optional<std::string>> LookupBefore(const std::vector<BatchPtr>& ear
   return db.Get(key);
 }
 
-// The longest backoff between attempts at a segment PUT.
-constexpr std::chrono::milliseconds kMaxBackoff{2000};
-
 }  // namespace
 
-void VolumeImpl::RequestFlushLocked() {
+WritePipeline::WritePipeline(VolumeContext& ctx, Hooks hooks)
+    : ctx_(ctx), hooks_(std::move(hooks)) {}
+
+WritePipeline::~WritePipeline() {
+  // Close joins the threads; a pipeline that was never started has none.
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+    cv_.notify_all();
+  }
+  if (flusher_.joinable()) flusher_.join();
+  for (std::thread& t : uploaders_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void WritePipeline::Init(const ChainPosition& position, std::uint64_t next_inode,
+                         std::uint64_t writer_epoch, std::uint64_t segments_written) {
+  std::lock_guard lock(mu_);
+  writer_epoch_ = writer_epoch;
+  chain_ = position;
+  next_inode_ = next_inode;
+  stats_.segments_written += segments_written;
+  open_ = std::make_shared<Batch>();
+  open_->number = next_batch_number_;
+  durable_batch_ = next_batch_number_ - 1;
+  last_snapshot_ms_ = SteadyNowMs();
+}
+
+void WritePipeline::Start() {
+  flusher_ = std::thread([this] { FlusherLoop(); });
+  for (std::uint32_t i = 0; i < ctx_.options.max_inflight_segments; ++i) {
+    uploaders_.emplace_back([this] { UploadLoop(); });
+  }
+}
+
+Status WritePipeline::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+void WritePipeline::Fail(const Status& status) {
+  std::lock_guard lock(mu_);
+  FailLocked(status);
+}
+
+std::uint64_t WritePipeline::durable_seq() const {
+  std::lock_guard lock(mu_);
+  return chain_.durable_seq;
+}
+
+std::uint64_t WritePipeline::next_seq() const {
+  std::lock_guard lock(mu_);
+  return chain_.next_seq;
+}
+
+Status WritePipeline::WithIndexSteady(
+    const std::function<Status(std::uint64_t durable_seq)>& fn) const {
+  std::lock_guard lock(mu_);
+  return fn(chain_.durable_seq);
+}
+
+void WritePipeline::RequestFlushLocked() {
   if (!open_ || open_->empty()) return;
   flush_requested_ = true;
   cv_.notify_all();
@@ -44,7 +97,7 @@ void VolumeImpl::RequestFlushLocked() {
 
 // Group commit: the open batch is cut only when an upload slot is free, so syncs that
 // arrive while every slot is busy share the next segment instead of queueing one each.
-void VolumeImpl::CutOpenBatchLocked() {
+void WritePipeline::CutOpenBatchLocked() {
   flush_requested_ = false;
   if (!open_ || open_->empty()) return;
   BatchPtr batch = std::move(open_);
@@ -58,7 +111,7 @@ void VolumeImpl::CutOpenBatchLocked() {
   cv_.notify_all();
 }
 
-void VolumeImpl::ObserveFlushLatencyLocked(std::chrono::steady_clock::time_point cut_at) {
+void WritePipeline::ObserveFlushLatencyLocked(std::chrono::steady_clock::time_point cut_at) {
   if (cut_at == std::chrono::steady_clock::time_point{}) return;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
@@ -70,19 +123,19 @@ void VolumeImpl::ObserveFlushLatencyLocked(std::chrono::steady_clock::time_point
   stats_.flush_latency_sum_s += seconds;
 }
 
-void VolumeImpl::FailLocked(const Status& status) {
+void WritePipeline::FailLocked(const Status& status) {
   if (!failure_.ok()) return;
   failure_ = status;
-  ZEROFS_LOG(kError) << "volume " << key_.uuid.ToString()
+  ZEROFS_LOG(kError) << "volume " << ctx_.key.uuid.ToString()
                      << " stops acknowledging writes: " << status;
   cv_.notify_all();
 }
 
-Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>& earlier) {
-  const std::uint64_t epoch = root_.writer_epoch;
+Status WritePipeline::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>& earlier) {
+  const std::uint64_t epoch = writer_epoch_;
   segment::SegmentWriterOptions writer_options;
-  writer_options.compression = options_.compression;
-  segment::SegmentWriter writer(key_.keys, key_.uuid, batch->seq, epoch, writer_options);
+  writer_options.compression = ctx_.options.compression;
+  segment::SegmentWriter writer(ctx_.key.keys, ctx_.key.uuid, batch->seq, epoch, writer_options);
 
   index::JournalRecord record;
   record.ops = batch->ops;
@@ -94,7 +147,8 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
 
   for (const auto& [id, data] : batch->extents) {
     const std::string key = index::ExtentKey(id.inode, id.index);
-    ZEROFS_ASSIGN_OR_RETURN(std::optional<std::string> old_value, LookupBefore(earlier, *db_, key));
+    ZEROFS_ASSIGN_OR_RETURN(std::optional<std::string> old_value,
+                            LookupBefore(earlier, *ctx_.db, key));
     std::optional<segment::ExtentLocation> old_loc;
     if (old_value.has_value()) {
       ZEROFS_ASSIGN_OR_RETURN(old_loc, segment::DecodeExtentLocation(*old_value));
@@ -121,7 +175,7 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
   }
   for (const auto& [seq, freed] : released) {
     const std::string key = index::SegmentUsageKey(seq);
-    ZEROFS_ASSIGN_OR_RETURN(std::optional<std::string> value, LookupBefore(earlier, *db_, key));
+    ZEROFS_ASSIGN_OR_RETURN(std::optional<std::string> value, LookupBefore(earlier, *ctx_.db, key));
     index::SegmentUsage usage;
     if (value.has_value()) {
       ZEROFS_ASSIGN_OR_RETURN(usage, index::DecodeSegmentUsage(*value));
@@ -159,7 +213,7 @@ Status VolumeImpl::SealBatch(const BatchPtr& batch, const std::vector<BatchPtr>&
   return Status::Ok();
 }
 
-void VolumeImpl::FlusherLoop() {
+void WritePipeline::FlusherLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
     if (closing_ && to_seal_.empty()) return;
@@ -169,21 +223,22 @@ void VolumeImpl::FlusherLoop() {
       cv_.wait(lock, [&] { return closing_; });
       return;
     }
-    const std::uint64_t now = NowMs();
-    const auto interval = static_cast<std::uint64_t>(options_.flush_interval.count());
+    const std::uint64_t now = SteadyNowMs();
+    const auto interval = static_cast<std::uint64_t>(ctx_.options.flush_interval.count());
     if (open_ && !open_->empty() && open_->first_change_ms != 0 &&
         now >= open_->first_change_ms + interval) {
       flush_requested_ = true;
     }
     const std::uint64_t busy = uploads_in_flight_ + to_upload_.size() + to_seal_.size();
-    if (flush_requested_ && busy < options_.max_inflight_segments) CutOpenBatchLocked();
+    if (flush_requested_ && busy < ctx_.options.max_inflight_segments) CutOpenBatchLocked();
     // Never more than max_inflight segments beyond the chain's durable end: what bounds a
     // fenced writer's late segments (format::kFenceWindowSegments).
-    const bool window_open = next_seq_ < durable_next_seq_ + options_.max_inflight_segments;
+    const bool window_open =
+        chain_.next_seq < chain_.durable_next_seq + ctx_.options.max_inflight_segments;
     if (!to_seal_.empty() && window_open) {
       BatchPtr batch = to_seal_.front();
       to_seal_.pop_front();
-      batch->seq = next_seq_++;
+      batch->seq = chain_.next_seq++;
       std::vector<BatchPtr> earlier;
       for (const BatchPtr& b : sealed_) {
         if (b == batch) break;
@@ -200,17 +255,18 @@ void VolumeImpl::FlusherLoop() {
       cv_.notify_all();
       continue;
     }
-    const bool by_count = options_.snapshot_every_segments > 0 &&
-                          segments_since_snapshot_ >= options_.snapshot_every_segments;
+    const bool by_count = ctx_.options.snapshot_every_segments > 0 &&
+                          segments_since_snapshot_ >= ctx_.options.snapshot_every_segments;
     const auto interval_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(options_.snapshot_interval).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.options.snapshot_interval)
+            .count());
     const bool by_time =
         interval_ms > 0 && segments_since_snapshot_ > 0 && now >= last_snapshot_ms_ + interval_ms;
     if ((by_count || by_time) && !closing_) {
       segments_since_snapshot_ = 0;
       last_snapshot_ms_ = now;
       lock.unlock();
-      Status s = Snapshot();
+      Status s = hooks_.snapshot ? hooks_.snapshot() : Status::Ok();
       if (!s.ok()) ZEROFS_LOG(kWarn) << "index snapshot failed (will retry later): " << s;
       lock.lock();
       continue;
@@ -230,8 +286,7 @@ void VolumeImpl::FlusherLoop() {
   }
 }
 
-void VolumeImpl::UploadLoop() {
-  std::mt19937_64 jitter(std::random_device{}());
+void WritePipeline::UploadLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] {
@@ -247,54 +302,25 @@ void VolumeImpl::UploadLoop() {
     lock.unlock();
 
     const std::string name = format::SegmentObjectName(batch->seq);
+    // Transient failures and lost answers are the retrying store's (VolumeContext).
     Status status;
-    std::chrono::milliseconds backoff{50};
-    for (std::uint32_t attempt = 1;; ++attempt) {
-      auto put = options_.store->Put(name, batch->object, objstore::PutOptions::IfNoneMatch());
-      if (put.ok()) {
-        status = Status::Ok();
-        break;
-      }
-      if (put.status().IsPreconditionFailed()) {
-        // Someone else wrote this seq: a newer writer fenced us.
-        auto meta = reader_->ReadMeta(batch->seq);
-        std::string who = meta.ok() ? "epoch " + std::to_string(meta->footer.writer_epoch)
-                                    : "an unreadable segment";
-        status =
-            Status::Cancelled("fenced: " + name + " was written by " + who +
-                              " while this writer has epoch " + std::to_string(root_.writer_epoch));
-        break;
-      }
-      const bool transient =
-          put.status().IsRetryable() || put.status().code() == StatusCode::kIoError;
-      if (!transient || attempt >= options_.upload_attempts) {
-        status = put.status().WithContext("uploading " + name);
-        break;
-      }
-      ZEROFS_LOG(kWarn) << "uploading " << name << " failed (attempt " << attempt
-                        << "), retrying: " << put.status();
-      std::uniform_int_distribution<long> pick(0, backoff.count());
-      std::this_thread::sleep_for(std::chrono::milliseconds(pick(jitter)));
-      backoff = std::min(backoff * 2, kMaxBackoff);
-      // A put that failed after taking effect shows up as 412 on the retry; tell it apart.
-      auto existing = options_.store->Head(name);
-      if (existing.ok() && existing->size == batch->object.size()) {
-        auto meta = reader_->ReadMeta(batch->seq, existing->size);
-        if (meta.ok() && meta->footer.writer_epoch == root_.writer_epoch) {
-          auto got = options_.store->Get(name);
-          if (got.ok() && got->data == batch->object) {
-            status = Status::Ok();
-            break;
-          }
-        }
-      }
+    auto put = ctx_.upload_store->Put(name, batch->object, objstore::PutOptions::IfNoneMatch());
+    if (put.status().IsPreconditionFailed()) {
+      // Someone else wrote this seq: a newer writer fenced us.
+      auto meta = ctx_.reader->ReadMeta(batch->seq);
+      std::string who = meta.ok() ? "epoch " + std::to_string(meta->footer.writer_epoch)
+                                  : "an unreadable segment";
+      status = Status::Cancelled("fenced: " + name + " was written by " + who +
+                                 " while this writer has epoch " + std::to_string(writer_epoch_));
+    } else if (!put.ok()) {
+      status = put.status().WithContext("uploading " + name);
     }
     OnUploaded(batch, status);
     lock.lock();
   }
 }
 
-void VolumeImpl::OnUploaded(const BatchPtr& batch, const Status& status) {
+void WritePipeline::OnUploaded(const BatchPtr& batch, const Status& status) {
   std::lock_guard lock(mu_);
   uploads_in_flight_--;
   if (!status.ok()) {
@@ -307,18 +333,18 @@ void VolumeImpl::OnUploaded(const BatchPtr& batch, const Status& status) {
   stats_.segments_written++;
   while (!sealed_.empty() && sealed_.front()->durable) {
     BatchPtr front = sealed_.front();
-    Status s = db_->Apply(front->record, front->seq);
+    Status s = ctx_.db->Apply(front->record, front->seq);
     if (!s.ok()) {
       FailLocked(s.WithContext("applying segment " + std::to_string(front->seq) + " to the index"));
       return;
     }
     for (const auto& [loc, data] : front->written) {
-      extent_cache_->Insert(cache::FrameId{loc.seq, loc.offset}, data);
+      ctx_.extent_cache->Insert(cache::FrameId{loc.seq, loc.offset}, data);
     }
     front->written.clear();
     ObserveFlushLatencyLocked(front->cut_at);
-    durable_seq_ = front->seq;
-    durable_next_seq_ = front->seq + 1;
+    chain_.durable_seq = front->seq;
+    chain_.durable_next_seq = front->seq + 1;
     durable_batch_ = front->number;
     sealed_.pop_front();
     segments_since_snapshot_++;
@@ -326,72 +352,56 @@ void VolumeImpl::OnUploaded(const BatchPtr& batch, const Status& status) {
   cv_.notify_all();
 }
 
-Status VolumeImpl::Snapshot() {
-  if (read_only()) return Status::Cancelled("the volume is open read-only");
-  std::lock_guard snapshot_lock(snapshot_mu_);
-  return SnapshotLocked().status();
-}
-
-Result<index::SnapshotRef> VolumeImpl::SnapshotLocked() {
-  {
-    std::lock_guard lock(mu_);
-    if (!failure_.ok()) return failure_;
-  }
-  ZEROFS_ASSIGN_OR_RETURN(
-      index::SnapshotRef ref,
-      index::UploadSnapshot(*db_, *options_.store, *key_.keys, key_.uuid, snapshot_state_));
-  index::RootRecord next = root_;
-  const std::optional<index::SnapshotRef> previous = root_.snapshot;
-  next.snapshot = ref;
-  next.journal_start_seq = ref.covers_seq + 1;
-  {
-    std::lock_guard lock(mu_);
-    next.next_seq = next_seq_;
-  }
-  auto written = index::WriteRoot(*options_.store, *key_.keys, key_.uuid, next,
-                                  objstore::PutOptions::IfMatch(root_etag_));
-  if (written.status().IsPreconditionFailed()) {
-    std::lock_guard lock(mu_);
-    FailLocked(Status::Cancelled("fenced: root was replaced by another writer"));
-    return failure_;
-  }
-  ZEROFS_RETURN_IF_ERROR(written.status());
-  root_ = next;
-  root_etag_ = *written;
-  {
-    std::lock_guard lock(mu_);
-    stats_.snapshots_written++;
-  }
-  ZEROFS_LOG(kInfo) << "index snapshot through seq " << ref.covers_seq << " at " << ref.manifest;
-  if (previous.has_value() && previous->manifest != ref.manifest) {
-    // Keep the new snapshot, the one before it (readers may still be loading it) and every
-    // checkpoint's; a checkpoint that cannot be read keeps everything for now.
-    std::vector<index::SnapshotRef> keep = {ref, *previous};
-    auto checkpoints = ReadAllCheckpoints(*options_.store, *key_.keys, key_.uuid);
-    if (!checkpoints.ok()) {
-      ZEROFS_LOG(kWarn) << "not deleting old index objects: reading checkpoints: "
-                        << checkpoints.status();
+Status WritePipeline::Sync(Position position) {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Cancelled("volume is closed");
+  Position target = position;
+  if (open_ && position >= open_->number) {
+    if (open_->empty()) {
+      target = open_->number - 1;
     } else {
-      for (const CheckpointRecord& c : *checkpoints) keep.push_back(*c.root.snapshot);
-      auto deleted = index::DeleteUnreferencedIndexObjects(*options_.store, *key_.keys, key_.uuid,
-                                                           keep, &snapshot_state_);
-      if (!deleted.ok()) ZEROFS_LOG(kWarn) << "deleting old index objects: " << deleted.status();
+      RequestFlushLocked();
     }
   }
-  return ref;
+  cv_.wait(lock, [&] { return durable_batch_ >= target || !failure_.ok() || closed_; });
+  if (durable_batch_ >= target) return Status::Ok();
+  if (!failure_.ok()) return failure_;
+  return Status::Cancelled("volume closed before the write became durable");
 }
 
-Status VolumeImpl::Close() {
-  // The collector commits and syncs: stop it while the flush pipeline still runs.
-  gc_stop_ = true;
+Status WritePipeline::SyncAll() {
+  Position pos;
   {
     std::lock_guard lock(mu_);
-    cv_.notify_all();
+    if (!open_) return Status::Cancelled("volume is closed");
+    pos = open_->number;
   }
-  if (gc_thread_.joinable()) gc_thread_.join();
+  return Sync(pos);
+}
+
+std::uint64_t WritePipeline::BufferedBytesLocked() const {
+  std::uint64_t bytes = open_ ? open_->data_bytes : 0;
+  for (const BatchPtr& b : sealed_) bytes += b->data_bytes;
+  return bytes;
+}
+
+void WritePipeline::FillStats(VolumeStats& out) const {
+  std::lock_guard lock(mu_);
+  out.segments_written = stats_.segments_written;
+  out.flushes = stats_.flushes;
+  out.flush_latency_counts = stats_.flush_latency_counts;
+  out.flush_latency_count = stats_.flush_latency_count;
+  out.flush_latency_sum_s = stats_.flush_latency_sum_s;
+  out.durable_seq = chain_.durable_seq;
+  out.committed_seq = open_ ? open_->number : 0;
+  out.buffered_bytes = BufferedBytesLocked();
+  out.fenced = !failure_.ok();
+}
+
+Status WritePipeline::Close() {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Ok();
-  if (!read_only() && failure_.ok() && open_) {
+  if (!ctx_.read_only() && failure_.ok() && open_) {
     RequestFlushLocked();
     cv_.wait(lock,
              [&] { return (sealed_.empty() && (!open_ || open_->empty())) || !failure_.ok(); });
@@ -407,14 +417,6 @@ Status VolumeImpl::Close() {
   closed_ = true;
   const Status result = failure_;
   cv_.notify_all();
-  lock.unlock();
-  cached_reader_.reset();
-  disk_cache_.reset();
-  db_.reset();
-  if (owns_cache_dir_) {
-    std::error_code ec;
-    std::filesystem::remove_all(cache_dir_, ec);
-  }
   return result;
 }
 
