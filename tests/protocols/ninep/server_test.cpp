@@ -20,8 +20,8 @@
 #include <set>
 #include <thread>
 
+#include "test_volume.h"
 #include "zerofs/ninep/codec.h"
-#include "zerofs/ninep/memory_handler.h"
 
 using namespace zerofs::ninep;
 using zerofs::Result;
@@ -122,15 +122,18 @@ class Client {
   int fd_ = -1;
 };
 
-// A gate that Fsync waits on, so a test can hold one request while others complete.
+// A gate that Fsync waits on, so a test can hold one request while others complete; the
+// rest goes to a volume handler.
 class GatedHandler final : public Handler {
  public:
   Answer<Rattach> Attach(RequestContext& c, const Tattach& r) override {
-    return inner_.Attach(c, r);
+    return inner_.handler()->Attach(c, r);
   }
-  Answer<Rwalk> Walk(RequestContext& c, const Twalk& r) override { return inner_.Walk(c, r); }
+  Answer<Rwalk> Walk(RequestContext& c, const Twalk& r) override {
+    return inner_.handler()->Walk(c, r);
+  }
   Answer<Rgetattr> Getattr(RequestContext& c, const Tgetattr& r) override {
-    return inner_.Getattr(c, r);
+    return inner_.handler()->Getattr(c, r);
   }
   Answer<Rfsync> Fsync(RequestContext&, const Tfsync&) override {
     Hold();
@@ -158,7 +161,7 @@ class GatedHandler final : public Handler {
   }
 
  private:
-  MemoryHandler inner_;
+  test::TestVolume inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   int waiting_ = 0;
@@ -182,7 +185,8 @@ void Handshake(Client& c, std::uint32_t msize = 65536) {
 }  // namespace
 
 TEST_CASE("9p server: a whole session over loopback", "[ninep][server]") {
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   Client c = Client::Tcp(server->TcpPorts().at(0));
 
   // No session before Tversion; other versions are "unknown"; msize is min(client, server).
@@ -287,8 +291,7 @@ TEST_CASE("9p server: fsyncs waiting for the bucket never starve the workers",
   CHECK(done.size() == 6);
 }
 
-TEST_CASE("9p server: reads waiting for the bucket never starve the workers",
-          "[ninep][server]") {
+TEST_CASE("9p server: reads waiting for the bucket never starve the workers", "[ninep][server]") {
   auto handler = std::make_shared<GatedHandler>();
   ServerOptions options;
   options.worker_threads = 2;
@@ -312,7 +315,8 @@ TEST_CASE("9p server: reads waiting for the bucket never starve the workers",
 
 TEST_CASE("9p server: a malformed frame closes only its own connection",
           "[ninep][server][malformed]") {
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   const std::uint16_t port = server->TcpPorts().at(0);
   Client good = Client::Tcp(port);
   Handshake(good);
@@ -385,7 +389,8 @@ TEST_CASE("9p server: in-flight requests per connection are bounded", "[ninep][s
 
 TEST_CASE("9p server: many pipelined requests, and Tversion starts a new session",
           "[ninep][server]") {
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   Client c = Client::Tcp(server->TcpPorts().at(0));
   Handshake(c);
   c.Call<Rlcreate>(2, Tlcreate{0, "log", O_RDWR, 0644, 0});
@@ -417,7 +422,8 @@ TEST_CASE("9p server: many pipelined requests, and Tversion starts a new session
 TEST_CASE("9p server: concurrent clients write and read back their own files", "[ninep][server]") {
   // One test thread (Catch assertions are not thread-safe) keeps 4 connections busy at
   // once: every client's writes are on the wire before any reply is read.
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   std::vector<Client> clients;
   for (int t = 0; t < 4; ++t) {
     clients.push_back(Client::Tcp(server->TcpPorts().at(0)));
@@ -451,8 +457,8 @@ TEST_CASE("9p server: Unix socket listener and many clients", "[ninep][server]")
           .string();
   ServerOptions options;
   options.unix_sockets = {path};
-  auto handler = std::make_shared<MemoryHandler>();
-  auto server = StartServer(handler, options);
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler(), options);
   std::vector<Client> clients;
   for (int i = 0; i < 8; ++i) {
     clients.push_back(Client::Unix(path));
@@ -477,6 +483,7 @@ TEST_CASE("9p server: listen address parsing and start failures", "[ninep][serve
   ServerOptions options;
   options.listen = {"127.0.0.1:0"};
   options.max_msize = 100;
-  Server server(std::make_shared<MemoryHandler>(), options);
+  test::TestVolume volume;
+  Server server(volume.handler(), options);
   CHECK_FALSE(server.Start().ok());
 }
