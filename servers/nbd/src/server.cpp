@@ -50,13 +50,11 @@ class Server::Impl {
     return context;
   }
   static server::ConnectionLimits Limits(const ServerOptions& opts) {
-    server::ConnectionLimits limits;
-    limits.max_inflight = opts.max_inflight_requests;
-    limits.max_inflight_cost = opts.max_inflight_bytes;
-    limits.max_queued_reply_bytes = opts.max_inflight_bytes;
-    limits.open_timeout_ms = opts.handshake_timeout_ms;
-    limits.max_replies_per_write = 32;
-    return limits;
+    return {.max_inflight = opts.max_inflight_requests,
+            .max_inflight_cost = opts.max_inflight_bytes,
+            .max_queued_reply_bytes = opts.max_inflight_bytes,
+            .open_timeout_ms = opts.handshake_timeout_ms,
+            .max_replies_per_write = 32};
   }
 
   asio::thread_pool workers_;

@@ -121,12 +121,10 @@ class Server::Impl {
     return context;
   }
   static server::ConnectionLimits Limits(const ServerOptions& opts) {
-    server::ConnectionLimits limits;
-    limits.max_inflight = opts.max_inflight_calls;
-    limits.max_inflight_cost = opts.max_inflight_bytes;
-    limits.max_queued_reply_bytes = opts.max_inflight_bytes;
-    limits.idle_timeout_ms = opts.idle_timeout_ms;
-    return limits;
+    return {.max_inflight = opts.max_inflight_calls,
+            .max_inflight_cost = opts.max_inflight_bytes,
+            .max_queued_reply_bytes = opts.max_inflight_bytes,
+            .idle_timeout_ms = opts.idle_timeout_ms};
   }
 
   server::Listener portmap_listener_{"portmap", "127.0.0.1:111"};

@@ -51,10 +51,7 @@ class Server::Impl {
     return context;
   }
   static server::ConnectionLimits Limits(const ServerOptions& opts) {
-    server::ConnectionLimits limits;
-    limits.max_inflight = opts.max_inflight_requests;
-    limits.max_replies_per_write = 64;
-    return limits;
+    return {.max_inflight = opts.max_inflight_requests, .max_replies_per_write = 64};
   }
 
   asio::thread_pool workers_;

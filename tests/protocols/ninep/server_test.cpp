@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "../../support/gate.h"
 #include "test_volume.h"
 #include "zerofs/ninep/codec.h"
 
@@ -144,28 +145,13 @@ class GatedHandler final : public Handler {
     Hold();
     return Rread{};
   }
-  void Hold() {
-    std::unique_lock lock(mu_);
-    ++waiting_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-  }
-  void WaitForWaiter(int n = 1) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return waiting_ >= n; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
+  void Hold() { gate_.Pass(); }
+  void WaitForWaiter(int n = 1) { REQUIRE(gate_.WaitForWaiters(n)); }
+  void Open() { gate_.Open(); }
 
  private:
   test::TestVolume inner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int waiting_ = 0;
-  bool open_ = false;
+  zerofs::testing::Gate gate_;
 };
 
 std::unique_ptr<Server> StartServer(std::shared_ptr<Handler> handler, ServerOptions options = {}) {
