@@ -37,7 +37,7 @@ set_tests_properties(e2e_mount_s3 PROPERTIES LABELS "e2e;fuse;s3" TIMEOUT 600
   PROCESSORS 2 FIXTURES_REQUIRED s3_server
   ENVIRONMENT "ZEROFS_TEST_S3_ENV_FILE=${CMAKE_BINARY_DIR}/test-s3/s3.env")
 
-# The client library against the in-process 9P server (MemoryHandler): request matching,
+# The client library against the in-process 9P server (over a MemoryStore volume): request matching,
 # the fid cache bound, reconnects and the EIO of unsynced writes. No FUSE needed.
 zerofs_test(unit_mount unit ${PROJECT_SOURCE_DIR}/tools/zerofs-mount/tests/client_test.cpp)
 target_link_libraries(unit_mount PRIVATE zerofs_mount_client zerofs_ninep)

@@ -1,7 +1,8 @@
 // Fuzzes what the NFS server runs on bytes from the network. The first input byte picks:
-//   0  a TCP byte stream: RecordAssembler splits it into records (bounded), and each record
-//      goes through the Dispatcher (call header, credentials, every NFSv3 / MOUNT v3
-//      argument decoder, an in-memory handler, the result encoders), as a connection does
+//   0  a TCP byte stream: MeasureRecord splits it into records (bounded) as a connection
+//      does, and each record goes through the Dispatcher (call header, credentials, every
+//      NFSv3 / MOUNT v3 argument decoder, the volume handler over a MemoryStore volume, the
+//      result encoders)
 //   1  one NFSv3 procedure's argument decoder: the next byte is the procedure, the rest
 //      its arguments; what decodes must encode to bytes of the same length that decode
 //      and encode again to themselves
@@ -16,10 +17,14 @@
 
 #include "fuzz_common.h"
 #include "zerofs/common/log.h"
+#include "zerofs/crypto/volume_key.h"
+#include "zerofs/engine/volume.h"
 #include "zerofs/nfs/dispatcher.h"
-#include "zerofs/nfs/memory_handler.h"
 #include "zerofs/nfs/nfs3_codec.h"
 #include "zerofs/nfs/rpc.h"
+#include "zerofs/nfs/vfs_handler.h"
+#include "zerofs/objstore/memory_store.h"
+#include "zerofs/vfs/filesystem.h"
 
 using namespace zerofs;
 using namespace zerofs::nfs;
@@ -46,11 +51,12 @@ std::string Record(std::uint32_t program, std::uint32_t proc,
   std::string body = e.Take();
   std::string out(4, '\0');
   const std::uint32_t mark = kLastFragmentBit | static_cast<std::uint32_t>(body.size());
-  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>(mark >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(mark >> (24 - 8 * i));
   return out + body;
 }
 
-// The root handle of a fresh MemoryNfsHandler is not known to the seeds, so the seeds carry
+// The root handle of a fresh volume is not known to the seeds, so the seeds carry
 // a plausible 16-byte handle; mutations reach the handler's STALE and BADHANDLE paths and,
 // through MNT's reply, nothing else needs it.
 const Fh3 kFh{std::string(16, '\x01')};
@@ -66,9 +72,11 @@ std::vector<std::string> Seeds() {
       Record(kMountProgram, 1, [](XdrEncoder& e) { e.PutString("/"); }),
       Record(kMountProgram, 5, {}),
       Record(kNfsProgram, 1, With(FhArgs{kFh})),
-      Record(kNfsProgram, 2, With(SetattrArgs{kFh, Sattr3{0644, 1, 2, 100, TimeHow::kClientTime,
-                                                         {1, 2}, TimeHow::kServerTime, {}},
-                                              NfsTime3{3, 4}})),
+      Record(
+          kNfsProgram, 2,
+          With(SetattrArgs{
+              kFh, Sattr3{0644, 1, 2, 100, TimeHow::kClientTime, {1, 2}, TimeHow::kServerTime, {}},
+              NfsTime3{3, 4}})),
       Record(kNfsProgram, 3, With(LookupArgs{{kFh, "name"}})),
       Record(kNfsProgram, 4, With(AccessArgs{kFh, 0x3f})),
       Record(kNfsProgram, 6, With(ReadArgs{kFh, 0, 4096})),
@@ -150,12 +158,27 @@ void DecodeArgs(std::uint8_t proc, std::string_view bytes) {
   }
 }
 
-MemoryNfsHandler& Handler() {
-  static MemoryNfsHandler* handler = [] {
-    MemoryNfsOptions options;
-    options.max_bytes = 16ULL << 20;
-    options.max_nodes = 4096;
-    return new MemoryNfsHandler(options);
+// One volume in memory for the whole run (never closed: the process ends with it).
+VfsNfsHandler& Handler() {
+  static VfsNfsHandler* handler = [] {
+    auto store = std::make_shared<objstore::MemoryStore>();
+    const Secret password("fuzz-password");
+    crypto::CreateVolumeOptions key_options;
+    key_options.kdf = crypto::Argon2Params::Minimum();
+    fuzz::Expect(crypto::CreateVolumeKey(*store, password, key_options).ok(), "a volume key");
+    engine::VolumeOptions options;
+    options.store = store;
+    options.password = password;
+    // No cache_dir: a private temporary directory.
+    options.memory_cache_bytes = 8 << 20;
+    auto volume = engine::Volume::Open(std::move(options));
+    fuzz::Expect(volume.ok(), "the volume opens");
+    vfs::FilesystemOptions fs_options;
+    fs_options.volume = std::shared_ptr<engine::Volume>(std::move(*volume));
+    fs_options.root_mode = 0777;
+    auto fs = vfs::Filesystem::Open(std::move(fs_options));
+    fuzz::Expect(fs.ok(), "the filesystem opens");
+    return new VfsNfsHandler(std::shared_ptr<vfs::Filesystem>(std::move(*fs)));
   }();
   return *handler;
 }
@@ -173,12 +196,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 3) {
     case 0: {
-      RecordAssembler assembler(kMaxRecord);
       std::vector<std::string> records;
-      // Fed in two pieces, as reads from a socket would split it.
-      const std::size_t cut = input.size() / 3;
-      Status fed = assembler.Feed(input.substr(0, cut), records);
-      if (fed.ok()) fed = assembler.Feed(input.substr(cut), records);
+      for (std::string_view rest = input; !rest.empty();) {
+        Result<std::size_t> bytes = MeasureRecord(rest, kMaxRecord);
+        if (!bytes.ok() || *bytes > rest.size()) break;
+        fuzz::Expect(*bytes > 0, "a record takes bytes");
+        std::string record(rest.substr(0, *bytes));
+        StripRecordMarks(record);
+        records.push_back(std::move(record));
+        rest.remove_prefix(*bytes);
+      }
       Dispatcher dispatcher(Handler());
       for (const std::string& record : records) {
         fuzz::Expect(record.size() <= kMaxRecord, "a record within the bound");

@@ -2,34 +2,29 @@
 #include "zerofs/nbd/server.h"
 
 #include <algorithm>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "connection.h"
 #include "zerofs/common/log.h"
-#include "zerofs/server/lifecycle.h"
-#include "zerofs/server/listener.h"
+#include "zerofs/server/server_shell.h"
 
 namespace zerofs::nbd {
 
 namespace asio = boost::asio;
-using internal::Connection;
-using internal::Registry;
+using internal::NbdSession;
 using internal::ServerContext;
-using tcp = asio::ip::tcp;
-using local = asio::local::stream_protocol;
 
 class Server::Impl {
  public:
   Impl(std::shared_ptr<ExportProvider> provider, ServerOptions options)
-      : registry_(options.max_connections), workers_(std::max(1U, options.worker_threads)) {
-    context_ = std::make_shared<ServerContext>();
-    context_->provider = std::move(provider);
-    context_->negotiator.force_read_only = options.read_only;
-    context_->negotiator.max_request_bytes = options.max_request_bytes;
-    context_->options = std::move(options);
+      : context_(MakeContext(std::move(provider), std::move(options))),
+        shell_("nbd", "127.0.0.1:10809", context_->options.max_connections,
+               Limits(context_->options),
+               [context = context_](const std::string&) {
+                 return std::make_unique<NbdSession>(context);
+               }),
+        workers_(std::max(1U, context_->options.worker_threads)) {
     context_->workers = &workers_;
-    context_->registry = &registry_;
   }
 
   ~Impl() {
@@ -38,40 +33,35 @@ class Server::Impl {
   }
 
   Status Start();
-  void Stop();
+  void Stop() { shell_.Stop(); }
   void Wait();
 
-  std::shared_ptr<ServerContext> context_;
-  Registry* registry() { return &registry_; }
-  std::vector<std::string> endpoints() const { return listener_.endpoints(); }
-  std::vector<std::uint16_t> tcp_ports() const { return listener_.tcp_ports(); }
+  const std::shared_ptr<ServerContext> context_;
+  server::ServerShell shell_;
 
  private:
-  void Adopt(internal::Socket socket, std::string peer);
+  static std::shared_ptr<ServerContext> MakeContext(std::shared_ptr<ExportProvider> provider,
+                                                    ServerOptions options) {
+    auto context = std::make_shared<ServerContext>();
+    context->provider = std::move(provider);
+    context->negotiator.force_read_only = options.read_only;
+    context->negotiator.max_request_bytes = options.max_request_bytes;
+    context->options = std::move(options);
+    return context;
+  }
+  static server::ConnectionLimits Limits(const ServerOptions& opts) {
+    return {.max_inflight = opts.max_inflight_requests,
+            .max_inflight_cost = opts.max_inflight_bytes,
+            .max_queued_reply_bytes = opts.max_inflight_bytes,
+            .open_timeout_ms = opts.handshake_timeout_ms,
+            .max_replies_per_write = 32};
+  }
 
-  // Declared first so it outlives the listener's io_context: connections still queued in
-  // it when it is destroyed unregister themselves on the way out.
-  Registry registry_;
-  server::Listener listener_{"nbd", "127.0.0.1:10809"};
   asio::thread_pool workers_;
-  server::Lifecycle lifecycle_;
 };
 
-void Server::Impl::Adopt(internal::Socket socket, std::string peer) {
-  context_->accepted.fetch_add(1, std::memory_order_relaxed);
-  auto connection = std::make_shared<Connection>(std::move(socket), context_, peer);
-  std::uint64_t id = registry_.Add(connection);
-  if (id == 0) {
-    context_->refused.fetch_add(1, std::memory_order_relaxed);
-    ZEROFS_LOG(kWarn) << "nbd: refusing " << peer << ": " << context_->options.max_connections
-                      << " connections already open";
-    return;  // the socket closes with the connection object
-  }
-  Connection::Start(connection, id);
-}
-
 Status Server::Impl::Start() {
-  ZEROFS_RETURN_IF_ERROR(lifecycle_.BeginStart());
+  ZEROFS_RETURN_IF_ERROR(shell_.BeginStart());
   const ServerOptions& opts = context_->options;
   if (opts.listen.empty() && opts.unix_sockets.empty()) {
     return Status::InvalidArgument("nothing to listen on");
@@ -82,32 +72,17 @@ Status Server::Impl::Start() {
         "server limits must allow at least one connection, one request in flight and "
         "4096-byte requests");
   }
-  ZEROFS_RETURN_IF_ERROR(listener_.Bind(opts.listen, opts.unix_sockets));
-  for (const std::string& e : listener_.endpoints()) ZEROFS_LOG(kInfo) << "nbd: listening on " << e;
-  listener_.Start(
-      opts.io_threads,
-      [this](tcp::socket socket, std::string peer) {
-        Adopt(internal::Socket(std::move(socket)), std::move(peer));
-      },
-      [this](local::socket socket) { Adopt(internal::Socket(std::move(socket)), "unix socket"); });
+  ZEROFS_RETURN_IF_ERROR(shell_.Bind(opts.listen, opts.unix_sockets));
+  for (const std::string& e : shell_.endpoints()) ZEROFS_LOG(kInfo) << "nbd: listening on " << e;
+  shell_.Run(opts.io_threads);
   return Status::Ok();
 }
 
-void Server::Impl::Stop() {
-  if (!lifecycle_.BeginStop()) return;
-  listener_.Close([this] {
-    for (auto& c : registry_.Snapshot()) c->Shutdown();
-  });
-}
-
 void Server::Impl::Wait() {
-  if (!lifecycle_.BeginWait(listener_.running())) return;
-  const bool clean = registry_.Drain(context_->options.shutdown_grace_ms, "nbd");
-  listener_.Join();
-  if (!clean) workers_.stop();  // abandon queued device calls; running ones finish
-  workers_.join();
-  listener_.RemoveSocketFiles();
-  ZEROFS_LOG(kInfo) << "nbd: server stopped";
+  shell_.Wait(context_->options.shutdown_grace_ms, [this](bool clean) {
+    if (!clean) workers_.stop();  // abandon queued device calls; running ones finish
+    workers_.join();
+  });
 }
 
 Server::Server(std::shared_ptr<ExportProvider> provider, ServerOptions options)
@@ -119,10 +94,10 @@ Status Server::Start() {
   return impl_->Start();
 }
 std::vector<std::string> Server::Endpoints() const {
-  return impl_->endpoints();
+  return impl_->shell_.endpoints();
 }
 std::vector<std::uint16_t> Server::TcpPorts() const {
-  return impl_->tcp_ports();
+  return impl_->shell_.tcp_ports();
 }
 void Server::Stop() {
   impl_->Stop();
@@ -134,11 +109,8 @@ void Server::Wait() {
 ServerStats Server::Stats() const {
   ServerStats s;
   const ServerContext& c = *impl_->context_;
-  s.connections_accepted = c.accepted.load(std::memory_order_relaxed);
-  s.connections_refused = c.refused.load(std::memory_order_relaxed);
+  impl_->shell_.FillConnectionStats(s);
   s.requests = c.requests.load(std::memory_order_relaxed);
-  s.protocol_errors = c.protocol_errors.load(std::memory_order_relaxed);
-  s.connections_active = impl_->registry()->size();
   s.ops = c.ops.Snapshot();
   return s;
 }

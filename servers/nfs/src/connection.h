@@ -1,10 +1,9 @@
-// Connection: one NFS/MOUNT client over TCP, from accept to close. Internal to servers/nfs.
+// RpcSession: the NFS/MOUNT half of one connection (the other is server::FramedConnection):
+// RPC record marking (RFC 5531 section 11, multi-fragment records), each call answered by
+// the dispatcher on the shared worker pool. Internal to servers/nfs.
 //
-// Members are touched only on the connection's strand (its socket's executor) except the
-// constants set at construction. Calls run on the shared worker pool and post their reply
-// back to the strand, which writes replies in completion order. Owned by shared_ptrs held
-// by its coroutine, pending socket operations and in-flight calls; it unregisters from the
-// server when the last one goes.
+// Members are touched only on the connection's strand; calls run on the worker pool and
+// post their reply back, and replies are written in completion order.
 #pragma once
 
 // clang-format off
@@ -12,90 +11,42 @@
 #include <utility>
 // clang-format on
 
-#include <array>
 #include <atomic>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "zerofs/nfs/dispatcher.h"
-#include "zerofs/nfs/rpc.h"
 #include "zerofs/nfs/server.h"
-#include "zerofs/server/connection_registry.h"
+#include "zerofs/server/framed_connection.h"
 
 namespace zerofs::nfs::internal {
-
-namespace asio = boost::asio;
-using Socket = asio::ip::tcp::socket;
-
-class Connection;
-
-// The live connections of one server; see zerofs/server/connection_registry.h.
-using Registry = server::ConnectionRegistry<Connection>;
 
 // What every connection of a server shares.
 struct ServerContext {
   std::shared_ptr<NfsHandler> handler;
   std::unique_ptr<Dispatcher> dispatcher;
   ServerOptions options;
-  asio::thread_pool* workers = nullptr;
-  Registry* registry = nullptr;
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<std::uint64_t> refused{0};
+  boost::asio::thread_pool* workers = nullptr;
   std::atomic<std::uint64_t> calls{0};
-  std::atomic<std::uint64_t> protocol_errors{0};
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class RpcSession final : public server::FrameProtocol {
  public:
-  Connection(Socket socket, std::shared_ptr<ServerContext> context, std::string peer);
-  ~Connection();
+  RpcSession(std::shared_ptr<ServerContext> context, std::string peer)
+      : context_(std::move(context)), peer_(std::move(peer)) {}
 
-  static void Start(const std::shared_ptr<Connection>& self, std::uint64_t id);
-  // Graceful stop: read nothing more, answer what was read, close. Any thread.
-  void Shutdown();
+  Result<server::FrameExtent> Measure(std::string_view buffered) override;
+  std::uint64_t Admit(std::string& frame) override;
+  boost::asio::awaitable<bool> OnFrame(server::FramedConnection& c, std::string record,
+                                       std::uint64_t cost) override;
+  void OnClosed(server::FramedConnection& c) override;
 
  private:
-  static asio::awaitable<void> Run(std::shared_ptr<Connection> self);
-  asio::awaitable<void> ReadLoop();
-  asio::awaitable<void> WaitForWake();
-  void Submit(std::string record);
-  void Enqueue(std::string reply, std::size_t cost);
-  void StartWrite();
-  void Wake();
-  void ProtocolError(const std::string& what);
-  void CloseSocket();
-  // Arms the idle timer for what is left of the idle timeout since the last activity.
-  void ArmIdleTimer();
-  void Touch() { last_activity_ = std::chrono::steady_clock::now(); }
-
   const std::shared_ptr<ServerContext> context_;
   const std::string peer_;
-  const asio::any_io_executor executor_;
-  Socket socket_;
-  std::uint64_t id_ = 0;
-  asio::steady_timer wake_timer_;
-  asio::steady_timer idle_timer_;
-  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
-  RecordAssembler assembler_;
-  bool closed_ = false;
-  bool write_in_progress_ = false;
-  unsigned inflight_ = 0;             // calls read, reply not yet written
-  std::uint64_t inflight_bytes_ = 0;  // their record bytes
   std::uint64_t calls_ = 0;
-  std::array<char, 64 * 1024> read_buffer_;
-  std::deque<std::pair<std::string, std::size_t>> queue_;  // reply, its cost
-  std::pair<std::string, std::size_t> writing_;
 };
 
 }  // namespace zerofs::nfs::internal

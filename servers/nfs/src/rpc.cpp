@@ -2,6 +2,7 @@
 #include "zerofs/nfs/rpc.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace zerofs::nfs {
 namespace {
@@ -163,39 +164,50 @@ Result<ReplyHeader> DecodeReplyHeader(XdrDecoder& in) {
   return r;
 }
 
-Status RecordAssembler::Feed(std::string_view bytes, std::vector<std::string>& records) {
-  while (!bytes.empty()) {
-    if (!in_fragment_) {
-      const std::size_t n = std::min(bytes.size(), kRecordMarkBytes - header_have_);
-      std::copy_n(bytes.data(), n, header_ + header_have_);
-      header_have_ += n;
-      bytes.remove_prefix(n);
-      if (header_have_ < kRecordMarkBytes) break;
-      header_have_ = 0;
-      const auto* h = reinterpret_cast<const unsigned char*>(header_);
-      const std::uint32_t mark = (std::uint32_t{h[0]} << 24) | (std::uint32_t{h[1]} << 16) |
-                                 (std::uint32_t{h[2]} << 8) | std::uint32_t{h[3]};
-      fragment_left_ = mark & ~kLastFragmentBit;
-      last_fragment_ = (mark & kLastFragmentBit) != 0;
-      if (fragment_left_ > max_record_bytes_ - record_.size()) {
-        return Status::Corruption("rpc: record of more than " + std::to_string(max_record_bytes_) +
-                                  " bytes");
-      }
-      in_fragment_ = true;
+namespace {
+
+std::uint32_t RecordMark(std::string_view bytes) {
+  const auto* h = reinterpret_cast<const unsigned char*>(bytes.data());
+  return (std::uint32_t{h[0]} << 24) | (std::uint32_t{h[1]} << 16) | (std::uint32_t{h[2]} << 8) |
+         std::uint32_t{h[3]};
+}
+
+}  // namespace
+
+Result<std::size_t> MeasureRecord(std::string_view buffered, std::size_t max_record_bytes) {
+  std::size_t offset = 0;
+  std::size_t data_bytes = 0;
+  for (std::size_t fragments = 1;; ++fragments) {
+    if (fragments > kMaxRecordFragments) {
+      return Status::Corruption("rpc: record in more than " + std::to_string(kMaxRecordFragments) +
+                                " fragments");
     }
-    const std::size_t n = std::min(bytes.size(), fragment_left_);
-    record_.append(bytes.data(), n);
-    bytes.remove_prefix(n);
-    fragment_left_ -= n;
-    if (fragment_left_ == 0) {
-      in_fragment_ = false;
-      if (last_fragment_) {
-        records.push_back(std::move(record_));
-        record_.clear();
-      }
+    if (buffered.size() < offset + kRecordMarkBytes) return offset + kRecordMarkBytes;
+    const std::uint32_t mark = RecordMark(buffered.substr(offset));
+    const std::size_t length = mark & ~kLastFragmentBit;
+    if (length > max_record_bytes - data_bytes) {
+      return Status::Corruption("rpc: record of more than " + std::to_string(max_record_bytes) +
+                                " bytes");
     }
+    data_bytes += length;
+    offset += kRecordMarkBytes + length;
+    if ((mark & kLastFragmentBit) != 0) return offset;
+    if (buffered.size() < offset) return offset;
   }
-  return Status::Ok();
+}
+
+void StripRecordMarks(std::string& framed) {
+  std::size_t in = 0;
+  std::size_t out = 0;
+  while (in + kRecordMarkBytes <= framed.size()) {
+    const std::size_t length = RecordMark(std::string_view(framed).substr(in)) & ~kLastFragmentBit;
+    in += kRecordMarkBytes;
+    const std::size_t n = std::min(length, framed.size() - in);
+    std::memmove(framed.data() + out, framed.data() + in, n);
+    in += n;
+    out += n;
+  }
+  framed.resize(out);
 }
 
 }  // namespace zerofs::nfs

@@ -6,18 +6,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <thread>
 
 #include "connection.h"
 #include "zerofs/common/log.h"
-#include "zerofs/server/lifecycle.h"
 #include "zerofs/server/listener.h"
+#include "zerofs/server/server_shell.h"
 
 namespace zerofs::nfs {
 
 namespace asio = boost::asio;
-using internal::Connection;
-using internal::Registry;
+using internal::RpcSession;
 using internal::ServerContext;
 using tcp = asio::ip::tcp;
 using udp = asio::ip::udp;
@@ -87,13 +87,14 @@ class PortmapUdp {
 class Server::Impl {
  public:
   Impl(std::shared_ptr<NfsHandler> handler, ServerOptions options)
-      : registry_(options.max_connections), workers_(std::max(1U, options.worker_threads)) {
-    context_ = std::make_shared<ServerContext>();
-    context_->handler = std::move(handler);
-    context_->dispatcher = std::make_unique<Dispatcher>(*context_->handler);
-    context_->options = std::move(options);
+      : context_(MakeContext(std::move(handler), std::move(options))),
+        shell_("nfs", "127.0.0.1:2049", context_->options.max_connections,
+               Limits(context_->options),
+               [context = context_](const std::string& peer) {
+                 return std::make_unique<RpcSession>(context, peer);
+               }),
+        workers_(std::max(1U, context_->options.worker_threads)) {
     context_->workers = &workers_;
-    context_->registry = &registry_;
   }
   ~Impl() {
     Stop();
@@ -104,39 +105,35 @@ class Server::Impl {
   void Stop();
   void Wait();
 
-  std::vector<std::string> endpoints() const { return listener_.endpoints(); }
-  std::vector<std::uint16_t> tcp_ports() const { return listener_.tcp_ports(); }
   std::uint16_t portmap_port() const {
     return portmap_udp_ ? portmap_listener_.tcp_ports().at(0) : 0;
   }
-  std::shared_ptr<ServerContext> context_;
-  Registry registry_;  // before the listener: queued connections unregister as its io ends
+  const std::shared_ptr<ServerContext> context_;
+  server::ServerShell shell_;  // before the portmap listener: its connections register here
 
  private:
-  void Adopt(tcp::socket socket, std::string peer);
+  static std::shared_ptr<ServerContext> MakeContext(std::shared_ptr<NfsHandler> handler,
+                                                    ServerOptions options) {
+    auto context = std::make_shared<ServerContext>();
+    context->handler = std::move(handler);
+    context->dispatcher = std::make_unique<Dispatcher>(*context->handler);
+    context->options = std::move(options);
+    return context;
+  }
+  static server::ConnectionLimits Limits(const ServerOptions& opts) {
+    return {.max_inflight = opts.max_inflight_calls,
+            .max_inflight_cost = opts.max_inflight_bytes,
+            .max_queued_reply_bytes = opts.max_inflight_bytes,
+            .idle_timeout_ms = opts.idle_timeout_ms};
+  }
 
-  server::Listener listener_{"nfs", "127.0.0.1:2049"};
   server::Listener portmap_listener_{"portmap", "127.0.0.1:111"};
   std::unique_ptr<PortmapUdp> portmap_udp_;
   asio::thread_pool workers_;
-  server::Lifecycle lifecycle_;
 };
 
-void Server::Impl::Adopt(tcp::socket socket, std::string peer) {
-  context_->accepted.fetch_add(1, std::memory_order_relaxed);
-  auto connection = std::make_shared<Connection>(std::move(socket), context_, peer);
-  const std::uint64_t id = registry_.Add(connection);
-  if (id == 0) {
-    context_->refused.fetch_add(1, std::memory_order_relaxed);
-    ZEROFS_LOG(kWarn) << "nfs: refusing " << peer << ": " << context_->options.max_connections
-                      << " connections already open";
-    return;  // the socket closes with the connection object
-  }
-  Connection::Start(connection, id);
-}
-
 Status Server::Impl::Start() {
-  ZEROFS_RETURN_IF_ERROR(lifecycle_.BeginStart());
+  ZEROFS_RETURN_IF_ERROR(shell_.BeginStart());
   const ServerOptions& opts = context_->options;
   if (opts.listen.empty()) return Status::InvalidArgument("nothing to listen on");
   if (opts.max_connections == 0 || opts.max_inflight_calls == 0 ||
@@ -145,8 +142,8 @@ Status Server::Impl::Start() {
         "server limits must allow one connection, one call in flight, and records of at "
         "least 4096 bytes that fit the in-flight byte budget");
   }
-  ZEROFS_RETURN_IF_ERROR(listener_.Bind(opts.listen, {}));
-  for (const std::string& e : listener_.endpoints()) {
+  ZEROFS_RETURN_IF_ERROR(shell_.Bind(opts.listen, {}));
+  for (const std::string& e : shell_.endpoints()) {
     ZEROFS_LOG(kInfo) << "nfs: listening on " << e << " (NFSv3 and MOUNT v3)";
   }
   if (!opts.portmapper.empty()) {
@@ -157,41 +154,39 @@ Status Server::Impl::Start() {
     auto udp_side = std::make_unique<PortmapUdp>(*context_->dispatcher);
     ZEROFS_RETURN_IF_ERROR(udp_side->Bind(at.host, portmap_listener_.tcp_ports().at(0)));
     portmap_udp_ = std::move(udp_side);
-    context_->dispatcher->EnablePortmap(listener_.tcp_ports().at(0));
+    context_->dispatcher->EnablePortmap(shell_.tcp_ports().at(0));
     ZEROFS_LOG(kInfo) << "nfs: portmapper on " << portmap_listener_.endpoints().at(0)
                       << " (TCP and UDP): NFS v3 and MOUNT v3 at TCP port "
-                      << listener_.tcp_ports().at(0);
+                      << shell_.tcp_ports().at(0);
   }
-  auto adopt = [this](tcp::socket socket, std::string peer) {
-    Adopt(std::move(socket), std::move(peer));
-  };
-  listener_.Start(opts.io_threads, adopt, {});
+  shell_.Run(opts.io_threads);
   if (portmap_udp_) {
-    portmap_listener_.Start(1, adopt, {});
+    portmap_listener_.Start(1,
+                            [this](tcp::socket socket, std::string peer) {
+                              shell_.Adopt(server::StreamSocket(std::move(socket)),
+                                           std::move(peer));
+                            },
+                            {});
     portmap_udp_->Start();
   }
   return Status::Ok();
 }
 
 void Server::Impl::Stop() {
-  if (!lifecycle_.BeginStop()) return;
-  if (portmap_udp_) {
-    portmap_udp_->Stop();
-    portmap_listener_.Close([] {});
-  }
-  listener_.Close([this] {
-    for (auto& c : registry_.Snapshot()) c->Shutdown();
+  shell_.Stop([this] {
+    if (portmap_udp_) {
+      portmap_udp_->Stop();
+      portmap_listener_.Close([] {});
+    }
   });
 }
 
 void Server::Impl::Wait() {
-  if (!lifecycle_.BeginWait(listener_.running())) return;
-  const bool clean = registry_.Drain(context_->options.shutdown_grace_ms, "nfs");
-  listener_.Join();
-  if (portmap_udp_) portmap_listener_.Join();
-  if (!clean) workers_.stop();
-  workers_.join();
-  ZEROFS_LOG(kInfo) << "nfs: server stopped";
+  shell_.Wait(context_->options.shutdown_grace_ms, [this](bool clean) {
+    if (portmap_udp_) portmap_listener_.Join();
+    if (!clean) workers_.stop();
+    workers_.join();
+  });
 }
 
 Server::Server(std::shared_ptr<NfsHandler> handler, ServerOptions options)
@@ -201,10 +196,10 @@ Status Server::Start() {
   return impl_->Start();
 }
 std::vector<std::string> Server::Endpoints() const {
-  return impl_->endpoints();
+  return impl_->shell_.endpoints();
 }
 std::vector<std::uint16_t> Server::TcpPorts() const {
-  return impl_->tcp_ports();
+  return impl_->shell_.tcp_ports();
 }
 std::uint16_t Server::PortmapPort() const {
   return impl_->portmap_port();
@@ -219,11 +214,8 @@ void Server::Wait() {
 ServerStats Server::Stats() const {
   ServerStats s;
   const ServerContext& c = *impl_->context_;
-  s.connections_accepted = c.accepted.load(std::memory_order_relaxed);
-  s.connections_refused = c.refused.load(std::memory_order_relaxed);
+  impl_->shell_.FillConnectionStats(s);
   s.calls = c.calls.load(std::memory_order_relaxed);
-  s.protocol_errors = c.protocol_errors.load(std::memory_order_relaxed);
-  s.connections_active = impl_->registry_.size();
   s.ops = c.dispatcher->OpStats();
   return s;
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../support/gate.h"
 #include "zerofs/nbd/block_device.h"
 #include "zerofs/nbd/codec.h"
 #include "zerofs/nbd/memory_block_device.h"
@@ -59,37 +60,7 @@ inline std::vector<ParsedChunk> ParseChunks(std::string_view bytes) {
   return out;
 }
 
-// A gate threads wait on until the test opens it.
-class Gate {
- public:
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void Pass() {
-    std::unique_lock lock(mu_);
-    ++waiting_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-    --waiting_;
-  }
-  // Waits until `n` threads are blocked at the gate; false after a timeout.
-  bool WaitForWaiters(int n, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return waiting_ >= n; });
-  }
-  int waiting() {
-    std::lock_guard lock(mu_);
-    return waiting_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-  int waiting_ = 0;
-};
+using Gate = zerofs::testing::Gate;
 
 // A memory device whose calls can be held at gates or made to fail, for tests.
 class TestDevice : public zerofs::nbd::BlockDevice {

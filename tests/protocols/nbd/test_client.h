@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "../../support/loopback.h"
 #include "zerofs/nbd/codec.h"
 
 namespace nbdtest {
@@ -25,15 +26,8 @@ namespace nbdtest {
 class TestClient {
  public:
   static std::optional<TestClient> Tcp(std::uint16_t port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      return std::nullopt;
-    }
+    const int fd = zerofs::testing::ConnectLoopback(port);
+    if (fd < 0) return std::nullopt;
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return TestClient(fd);

@@ -1,6 +1,6 @@
-// NFSv3 and MOUNT v3 through the dispatcher and the in-memory handler, decoded as a client
-// would: mount, create, UNSTABLE write + COMMIT with the instance's verifier, read back,
-// readdir paging; and the TCP server: a malformed record closes only its own connection.
+// NFSv3 and MOUNT v3 through the dispatcher and the volume handler (a MemoryStore volume),
+// decoded as a client would: mount, create, UNSTABLE write + COMMIT with the instance's verifier,
+// read back, readdir paging; and the TCP server: a malformed record closes only its own connection.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "nfs_test_util.h"
+#include "test_volume.h"
 #include "zerofs/nfs/dispatcher.h"
-#include "zerofs/nfs/memory_handler.h"
 #include "zerofs/nfs/nfs3_codec.h"
 #include "zerofs/nfs/server.h"
 
@@ -22,7 +22,8 @@ namespace zerofs::nfs {
 namespace {
 
 struct Client {
-  std::shared_ptr<MemoryNfsHandler> handler = std::make_shared<MemoryNfsHandler>();
+  test::TestVolume volume;
+  std::shared_ptr<VfsNfsHandler> handler = volume.handler();
   Dispatcher dispatcher{*handler};
   std::string results;  // of the last call
 
@@ -58,8 +59,8 @@ TEST_CASE("mount, create, unstable write, commit, read, readdir", "[nfs][nfs3]")
   XdrDecoder mnt = c.Call(kMountProgram, 1, [](XdrEncoder& e) { e.PutString("/"); });
   REQUIRE(*mnt.U32() == 0);
   const Fh3 root = *DecodeFh3(mnt);
-  REQUIRE(*mnt.ArrayCount(8) == 1);
-  CHECK(*mnt.U32() == 1);  // AUTH_SYS
+  REQUIRE(*mnt.ArrayCount(8) >= 1);
+  CHECK(*mnt.U32() == 1);  // AUTH_SYS first
 
   XdrDecoder missing = c.Call(kMountProgram, 1, [](XdrEncoder& e) { e.PutString("/nope"); });
   CHECK(*missing.U32() == static_cast<std::uint32_t>(MountStat3::kNoent));
@@ -85,7 +86,7 @@ TEST_CASE("mount, create, unstable write, commit, read, readdir", "[nfs][nfs3]")
   REQUIRE(*DecodeStatus(cm) == Nfsstat3::kOk);
   SkipWcc(cm);
   CHECK(ReadVerf(cm) == verf);
-  CHECK(MemoryNfsHandler().write_verifier() != verf);  // another instance, another verifier
+  CHECK(test::TestVolume().handler()->write_verifier() != verf);  // another instance
 
   XdrDecoder rd = c.Call(kNfsProgram, 6, [&](XdrEncoder& e) { Encode(e, ReadArgs{file, 0, 100}); });
   REQUIRE(*DecodeStatus(rd) == Nfsstat3::kOk);
@@ -125,16 +126,20 @@ TEST_CASE("mount, create, unstable write, commit, read, readdir", "[nfs][nfs3]")
     REQUIRE(names.size() < 100);
   }
   CHECK(names.size() == 23);
-  CHECK(names[2] == "dir100");
-  CHECK(names.back() == "file");
+  const std::set<std::string> unique(names.begin(), names.end());
+  CHECK(unique.size() == 23);
+  CHECK(unique.count("dir100") == 1);
+  CHECK(unique.count("dir119") == 1);
+  CHECK(unique.count("file") == 1);
 
   XdrDecoder lk = c.Call(kNfsProgram, 3, [&](XdrEncoder& e) {
     Encode(e, LookupArgs{{root, "absent"}});
   });
   CHECK(*DecodeStatus(lk) == Nfsstat3::kNoent);
-  MemoryNfsHandler other;
-  XdrDecoder stale =
-      c.Call(kNfsProgram, 1, [&](XdrEncoder& e) { Encode(e, FhArgs{other.RootHandle()}); });
+  // The root's handle with another generation: a handle of an inode that is gone.
+  Fh3 gone = root;
+  gone.data.back() = static_cast<char>(gone.data.back() ^ 1);
+  XdrDecoder stale = c.Call(kNfsProgram, 1, [&](XdrEncoder& e) { Encode(e, FhArgs{gone}); });
   CHECK(*DecodeStatus(stale) == Nfsstat3::kStale);
 }
 
@@ -171,7 +176,8 @@ TEST_CASE("a malformed record closes only its own connection", "[nfs][server]") 
   options.listen = {"127.0.0.1:0"};
   options.io_threads = 1;
   options.worker_threads = 2;
-  Server server(std::make_shared<MemoryNfsHandler>(), options);
+  test::TestVolume volume;
+  Server server(volume.handler(), options);
   REQUIRE(server.Start().ok());
   const std::uint16_t port = server.TcpPorts().at(0);
   asio::io_context io;
@@ -221,7 +227,8 @@ TEST_CASE("a connection idle or stuck halfway through a record is closed", "[nfs
   options.io_threads = 1;
   options.worker_threads = 2;
   options.idle_timeout_ms = 1000;
-  Server server(std::make_shared<MemoryNfsHandler>(), options);
+  test::TestVolume volume;
+  Server server(volume.handler(), options);
   REQUIRE(server.Start().ok());
   const std::uint16_t port = server.TcpPorts().at(0);
   asio::io_context io;
@@ -266,7 +273,8 @@ TEST_CASE("the portmapper maps NFS and MOUNT to the server's port over TCP and U
   options.io_threads = 1;
   options.worker_threads = 2;
   options.portmapper = "127.0.0.1:0";
-  Server server(std::make_shared<MemoryNfsHandler>(), options);
+  test::TestVolume volume;
+  Server server(volume.handler(), options);
   REQUIRE(server.Start().ok());
   const std::uint16_t nfs_port = server.TcpPorts().at(0);
   const std::uint16_t pmap_port = server.PortmapPort();
@@ -354,8 +362,8 @@ TEST_CASE("the portmapper maps NFS and MOUNT to the server's port over TCP and U
 }
 
 TEST_CASE("without a portmapper the program is unavailable", "[nfs][rpc]") {
-  MemoryNfsHandler handler;
-  Dispatcher dispatcher(handler);
+  test::TestVolume volume;
+  Dispatcher dispatcher(*volume.handler());
   Result<std::string> reply = dispatcher.Handle(test::MakeCall(kPortmapProgram, 2, 0), "test");
   REQUIRE(reply.ok());
   const std::string body = test::ReplyBody(*reply);

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "nfs_test_util.h"
+#include "test_volume.h"
 #include "zerofs/nfs/dispatcher.h"
-#include "zerofs/nfs/memory_handler.h"
 #include "zerofs/nfs/nfs3_codec.h"
 
 namespace zerofs::nfs {
@@ -21,31 +21,50 @@ std::string Fragment(std::string_view body, bool last) {
   return out;
 }
 
-TEST_CASE("records reassemble across fragments and arbitrary reads", "[nfs][rpc]") {
+// The records of `stream`, split as a connection splits its buffer; stops at the first
+// incomplete record, or fails the test at an error.
+std::vector<std::string> SplitRecords(std::string_view stream, std::size_t max_record_bytes) {
+  std::vector<std::string> records;
+  for (;;) {
+    Result<std::size_t> bytes = MeasureRecord(stream, max_record_bytes);
+    REQUIRE(bytes.ok());
+    REQUIRE(*bytes > 0);
+    if (*bytes > stream.size()) return records;
+    std::string record(stream.substr(0, *bytes));
+    StripRecordMarks(record);
+    records.push_back(std::move(record));
+    stream.remove_prefix(*bytes);
+  }
+}
+
+TEST_CASE("records reassemble across fragments, whatever part has arrived", "[nfs][rpc]") {
   const std::string stream = Fragment("first", false) + Fragment("-second", false) +
                              Fragment("-third", true) + Fragment("", true) + Fragment("solo", true);
-  for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{7}, stream.size()}) {
-    INFO("reads of " << chunk << " bytes");
-    RecordAssembler assembler(1024);
-    std::vector<std::string> records;
-    for (std::size_t i = 0; i < stream.size(); i += chunk) {
-      REQUIRE(assembler.Feed(std::string_view(stream).substr(i, chunk), records).ok());
-    }
-    REQUIRE(records == std::vector<std::string>{"first-second-third", "", "solo"});
+  CHECK(SplitRecords(stream, 1024) == std::vector<std::string>{"first-second-third", "", "solo"});
+  // Every prefix of the stream yields the records it holds whole, and asks for more bytes
+  // than it has for the rest.
+  const std::size_t first_end = stream.find(Fragment("", true));
+  for (std::size_t n = 0; n < stream.size(); ++n) {
+    INFO("the first " << n << " bytes");
+    const std::vector<std::string> got = SplitRecords(std::string_view(stream).substr(0, n), 1024);
+    CHECK(got.size() == (n < first_end       ? 0U
+                         : n < first_end + 4 ? 1U
+                         : n < stream.size() ? 2U
+                                             : 3U));
   }
 }
 
 TEST_CASE("records over the limit are refused, even split in fragments", "[nfs][rpc]") {
-  RecordAssembler one(16);
-  std::vector<std::string> records;
-  CHECK_FALSE(one.Feed(Fragment(std::string(17, 'x'), true), records).ok());
-  RecordAssembler many(16);
-  CHECK(many.Feed(Fragment(std::string(10, 'x'), false), records).ok());
-  CHECK_FALSE(many.Feed(Fragment(std::string(10, 'x'), true), records).ok());
-  CHECK(records.empty());
+  CHECK_FALSE(MeasureRecord(Fragment(std::string(17, 'x'), true), 16).ok());
+  const std::string ten = Fragment(std::string(10, 'x'), false);
+  CHECK(*MeasureRecord(ten, 16) == ten.size() + 4);  // needs the next mark
+  CHECK_FALSE(MeasureRecord(ten + Fragment(std::string(10, 'x'), true), 16).ok());
   // A 2 GiB fragment header is refused from its 4 bytes alone.
-  RecordAssembler huge(1 << 20);
-  CHECK_FALSE(huge.Feed(std::string("\xff\xff\xff\xff", 4), records).ok());
+  CHECK_FALSE(MeasureRecord(std::string("\xff\xff\xff\xff", 4), 1 << 20).ok());
+  // So is a record in more fragments than kMaxRecordFragments, however small.
+  std::string empties;
+  for (std::size_t i = 0; i <= kMaxRecordFragments; ++i) empties += Fragment("", false);
+  CHECK_FALSE(MeasureRecord(empties, 1 << 20).ok());
 }
 
 TEST_CASE("AUTH_SYS credentials round-trip and are bounded", "[nfs][rpc]") {
@@ -71,8 +90,8 @@ TEST_CASE("AUTH_SYS credentials round-trip and are bounded", "[nfs][rpc]") {
 }
 
 struct Fixture {
-  MemoryNfsHandler handler;
-  Dispatcher dispatcher{handler};
+  test::TestVolume volume;
+  Dispatcher dispatcher{*volume.handler()};
 
   ReplyHeader Reply(const std::string& call, std::string* results = nullptr) {
     Result<std::string> sealed = dispatcher.Handle(call, "test");

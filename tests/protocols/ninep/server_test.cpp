@@ -20,8 +20,9 @@
 #include <set>
 #include <thread>
 
+#include "../../support/gate.h"
+#include "test_volume.h"
 #include "zerofs/ninep/codec.h"
-#include "zerofs/ninep/memory_handler.h"
 
 using namespace zerofs::ninep;
 using zerofs::Result;
@@ -122,15 +123,18 @@ class Client {
   int fd_ = -1;
 };
 
-// A gate that Fsync waits on, so a test can hold one request while others complete.
+// A gate that Fsync waits on, so a test can hold one request while others complete; the
+// rest goes to a volume handler.
 class GatedHandler final : public Handler {
  public:
   Answer<Rattach> Attach(RequestContext& c, const Tattach& r) override {
-    return inner_.Attach(c, r);
+    return inner_.handler()->Attach(c, r);
   }
-  Answer<Rwalk> Walk(RequestContext& c, const Twalk& r) override { return inner_.Walk(c, r); }
+  Answer<Rwalk> Walk(RequestContext& c, const Twalk& r) override {
+    return inner_.handler()->Walk(c, r);
+  }
   Answer<Rgetattr> Getattr(RequestContext& c, const Tgetattr& r) override {
-    return inner_.Getattr(c, r);
+    return inner_.handler()->Getattr(c, r);
   }
   Answer<Rfsync> Fsync(RequestContext&, const Tfsync&) override {
     Hold();
@@ -141,28 +145,13 @@ class GatedHandler final : public Handler {
     Hold();
     return Rread{};
   }
-  void Hold() {
-    std::unique_lock lock(mu_);
-    ++waiting_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
-  }
-  void WaitForWaiter(int n = 1) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return waiting_ >= n; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
+  void Hold() { gate_.Pass(); }
+  void WaitForWaiter(int n = 1) { REQUIRE(gate_.WaitForWaiters(n)); }
+  void Open() { gate_.Open(); }
 
  private:
-  MemoryHandler inner_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int waiting_ = 0;
-  bool open_ = false;
+  test::TestVolume inner_;
+  zerofs::testing::Gate gate_;
 };
 
 std::unique_ptr<Server> StartServer(std::shared_ptr<Handler> handler, ServerOptions options = {}) {
@@ -182,7 +171,8 @@ void Handshake(Client& c, std::uint32_t msize = 65536) {
 }  // namespace
 
 TEST_CASE("9p server: a whole session over loopback", "[ninep][server]") {
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   Client c = Client::Tcp(server->TcpPorts().at(0));
 
   // No session before Tversion; other versions are "unknown"; msize is min(client, server).
@@ -287,8 +277,7 @@ TEST_CASE("9p server: fsyncs waiting for the bucket never starve the workers",
   CHECK(done.size() == 6);
 }
 
-TEST_CASE("9p server: reads waiting for the bucket never starve the workers",
-          "[ninep][server]") {
+TEST_CASE("9p server: reads waiting for the bucket never starve the workers", "[ninep][server]") {
   auto handler = std::make_shared<GatedHandler>();
   ServerOptions options;
   options.worker_threads = 2;
@@ -312,7 +301,8 @@ TEST_CASE("9p server: reads waiting for the bucket never starve the workers",
 
 TEST_CASE("9p server: a malformed frame closes only its own connection",
           "[ninep][server][malformed]") {
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   const std::uint16_t port = server->TcpPorts().at(0);
   Client good = Client::Tcp(port);
   Handshake(good);
@@ -385,7 +375,8 @@ TEST_CASE("9p server: in-flight requests per connection are bounded", "[ninep][s
 
 TEST_CASE("9p server: many pipelined requests, and Tversion starts a new session",
           "[ninep][server]") {
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   Client c = Client::Tcp(server->TcpPorts().at(0));
   Handshake(c);
   c.Call<Rlcreate>(2, Tlcreate{0, "log", O_RDWR, 0644, 0});
@@ -417,7 +408,8 @@ TEST_CASE("9p server: many pipelined requests, and Tversion starts a new session
 TEST_CASE("9p server: concurrent clients write and read back their own files", "[ninep][server]") {
   // One test thread (Catch assertions are not thread-safe) keeps 4 connections busy at
   // once: every client's writes are on the wire before any reply is read.
-  auto server = StartServer(std::make_shared<MemoryHandler>());
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler());
   std::vector<Client> clients;
   for (int t = 0; t < 4; ++t) {
     clients.push_back(Client::Tcp(server->TcpPorts().at(0)));
@@ -451,8 +443,8 @@ TEST_CASE("9p server: Unix socket listener and many clients", "[ninep][server]")
           .string();
   ServerOptions options;
   options.unix_sockets = {path};
-  auto handler = std::make_shared<MemoryHandler>();
-  auto server = StartServer(handler, options);
+  test::TestVolume volume;
+  auto server = StartServer(volume.handler(), options);
   std::vector<Client> clients;
   for (int i = 0; i < 8; ++i) {
     clients.push_back(Client::Unix(path));
@@ -477,6 +469,7 @@ TEST_CASE("9p server: listen address parsing and start failures", "[ninep][serve
   ServerOptions options;
   options.listen = {"127.0.0.1:0"};
   options.max_msize = 100;
-  Server server(std::make_shared<MemoryHandler>(), options);
+  test::TestVolume volume;
+  Server server(volume.handler(), options);
   CHECK_FALSE(server.Start().ok());
 }

@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "../../support/loopback.h"
 #include "../../unit/vfs/vfs_test_support.h"
 #include "zerofs/ninep/codec.h"
 #include "zerofs/ninep/server.h"
@@ -39,13 +40,8 @@ constexpr std::uint32_t kRootFid = 1;
 // One 9P connection; every call waits for its reply (5 s at most).
 class Client {
  public:
-  explicit Client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  explicit Client(std::uint16_t port) : fd_(zerofs::testing::ConnectLoopback(port)) {
+    REQUIRE(fd_ >= 0);
   }
   ~Client() { ::close(fd_); }
   Client(const Client&) = delete;

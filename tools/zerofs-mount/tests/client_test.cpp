@@ -1,8 +1,9 @@
 // The 9P client of zerofs-mount (Connection, Client, Filesystem) against the real 9P
-// server with the in-memory handler on loopback: request/reply matching under concurrency,
-// the fid cache bound, and reconnects. A "server restart" stops the Server and starts a
-// new one on the same port with the same MemoryHandler, so the tree survives and only the
-// connection (and every fid) is lost, as when zerofs-9p restarts over a durable volume.
+// server with the volume handler (a MemoryStore volume) on loopback: request/reply
+// matching under concurrency, the fid cache bound, and reconnects. A "server restart"
+// stops the Server and starts a new one on the same port with the same handler, so the
+// tree survives and only the connection (and every fid) is lost, as when zerofs-9p
+// restarts over a durable volume.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -14,9 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "../../../tests/protocols/ninep/test_volume.h"
 #include "src/filesystem.h"
 #include "src/session.h"
-#include "zerofs/ninep/memory_handler.h"
 #include "zerofs/ninep/server.h"
 
 namespace zerofs::mount {
@@ -24,13 +25,13 @@ namespace {
 
 class TestServer {
  public:
-  TestServer() : handler_(std::make_shared<ninep::MemoryHandler>()) { Start("127.0.0.1:0"); }
+  TestServer() { Start("127.0.0.1:0"); }
   ~TestServer() { Stop(); }
   void Start(const std::string& listen) {
     ninep::ServerOptions options;
     options.listen = {listen};
     options.shutdown_grace_ms = 100;
-    server_ = std::make_unique<ninep::Server>(handler_, options);
+    server_ = std::make_unique<ninep::Server>(volume_.handler(), options);
     REQUIRE(server_->Start().ok());
     port_ = server_->TcpPorts().at(0);
   }
@@ -51,7 +52,7 @@ class TestServer {
   }
 
  private:
-  std::shared_ptr<ninep::MemoryHandler> handler_;
+  ninep::test::TestVolume volume_;  // before the server, which stops first
   std::unique_ptr<ninep::Server> server_;
   std::uint16_t port_ = 0;
 };
@@ -133,8 +134,8 @@ TEST_CASE("Filesystem: files, directories and concurrent requests", "[mount]") {
   for (auto& th : threads) th.join();
   CHECK(bad.load() == 0);
 
-  // A second lookup finds the same node. (MemoryHandler has no rename; the e2e tests
-  // cover it on a volume.) The rename flags 9P cannot carry are decided here.
+  // A second lookup finds the same node. The rename flags 9P cannot carry are decided
+  // here.
   auto f = fs.Lookup(kRoot, dir->ino, "f");
   REQUIRE(f.ok());
   CHECK(f->ino == created->first.ino);
@@ -181,8 +182,7 @@ TEST_CASE("Filesystem: the fid cache stays bounded and evicted nodes walk again"
   CHECK(fs.node_count() == 1);  // only the root
 }
 
-TEST_CASE("Filesystem: reconnects, re-walks, re-opens and reports unsynced writes",
-          "[mount]") {
+TEST_CASE("Filesystem: reconnects, re-walks, re-opens and reports unsynced writes", "[mount]") {
   TestServer server;
   Client client(server.address(), FastOptions());
   REQUIRE(client.Connect(0).ok());

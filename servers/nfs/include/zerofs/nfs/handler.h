@@ -2,9 +2,9 @@
 // procedure (RFC 1813). The server decodes a call, passes the caller's credentials and the
 // decoded arguments, and encodes the returned result; a handler never sees XDR.
 //
-// Implementations: VfsNfsHandler (vfs_handler.h, a volume's Filesystem: what zerofs-nfs
-// serves) and MemoryNfsHandler (memory_handler.h, a small in-RAM tree for tests). Calls arrive concurrently from the server's worker threads, so an implementation
-// must be thread-safe. A handler reports failures in the result's status (an nfsstat3 /
+// The implementation is VfsNfsHandler (vfs_handler.h, a volume's Filesystem: what
+// zerofs-nfs serves; the tests run it over a MemoryStore volume). Calls arrive concurrently
+// from the server's worker threads, so an implementation must be thread-safe. A handler reports failures in the result's status (an nfsstat3 /
 // mountstat3); an exception escaping a call becomes an RPC SYSTEM_ERR reply.
 //
 // Durability contract (DESIGN.md section 3): a WRITE may answer UNSTABLE only with a

@@ -1,10 +1,9 @@
 // ONC RPC version 2 (RFC 5531) over TCP: record marking, call headers, AUTH_SYS
 // credentials and every reply header the server sends.
 //
-// Everything here is a pure function of bytes (or a small state machine, RecordAssembler)
-// so it is testable and fuzzable without sockets. Constants and layouts are those of
-// RFC 5531: rpc.x (section 9), record marking (section 11) and AUTH_SYS (appendix A).
-// RecordAssembler is not thread-safe (one per connection); the free functions are.
+// Everything here is a pure function of bytes, so it is testable and fuzzable without
+// sockets, and thread-safe. Constants and layouts are those of RFC 5531: rpc.x (section 9),
+// record marking (section 11) and AUTH_SYS (appendix A).
 #pragma once
 
 #include <cstddef>
@@ -118,25 +117,14 @@ struct ReplyHeader {
 // Decodes a reply record body (no record mark); `in` is left at the results.
 Result<ReplyHeader> DecodeReplyHeader(XdrDecoder& in);
 
-// Splits a TCP byte stream into records (RFC 5531 section 11), bounded by
-// max_record_bytes in total over all fragments of a record.
-class RecordAssembler {
- public:
-  explicit RecordAssembler(std::size_t max_record_bytes) : max_record_bytes_(max_record_bytes) {}
-  // Consumes `bytes`, appending each record completed by them to `records`. After an
-  // error the stream is unusable (the connection must close).
-  Status Feed(std::string_view bytes, std::vector<std::string>& records);
-  // Bytes of the record being assembled (for memory accounting).
-  std::size_t pending_bytes() const { return record_.size(); }
-
- private:
-  const std::size_t max_record_bytes_;
-  char header_[kRecordMarkBytes] = {};
-  std::size_t header_have_ = 0;
-  std::size_t fragment_left_ = 0;
-  bool in_fragment_ = false;
-  bool last_fragment_ = false;
-  std::string record_;
-};
+// Record marking over a buffer, for the framed connection: the number of bytes from the
+// front of `buffered` that make its first whole record, marks included, or a number larger
+// than buffered.size() when more bytes must come first (the next mark, or the rest of the
+// last fragment). Corruption past max_record_bytes of fragment data or
+// kMaxRecordFragments fragments.
+inline constexpr std::size_t kMaxRecordFragments = 1024;
+Result<std::size_t> MeasureRecord(std::string_view buffered, std::size_t max_record_bytes);
+// Turns what MeasureRecord measured into the record itself (the fragments' data, joined).
+void StripRecordMarks(std::string& framed);
 
 }  // namespace zerofs::nfs

@@ -3,8 +3,8 @@
 // The server owns the wire (framing, tags, Tversion, Tflush, msize); a Handler owns the
 // meaning of fids. Each call gets the decoded request and the connection's RequestContext
 // (its FidTable and negotiated msize) and returns the R-message or an errno, which the
-// server sends as Rlerror. The VFS-backed handler is one implementation; MemoryHandler
-// (memory_handler.h) is the reference used by tests.
+// server sends as Rlerror. The VFS-backed handler (vfs_handler.h) is the implementation;
+// the tests run it over a MemoryStore volume.
 //
 // Thread-safety: one Handler serves every connection of a server, and the requests of one
 // connection run concurrently on a worker pool, so every method may be called from many
