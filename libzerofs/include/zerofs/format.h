@@ -13,9 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "zerofs/common/coding.h"
 
 namespace zerofs::format {
 
@@ -34,9 +36,15 @@ inline constexpr std::size_t kMaxObjectNameBytes = 200;
 // "segments/" followed by the seq as 16 lower-case hex digits, so that listing order is
 // seq order.
 inline std::string SegmentObjectName(std::uint64_t seq) {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(seq));
-  return std::string(kSegmentPrefix) + hex;
+  return std::string(kSegmentPrefix) + coding::HexU64(seq);
+}
+// The seq of a segment object name; nullopt for any other key (also for a seq not spelled
+// with exactly 16 lower-case hex digits).
+inline std::optional<std::uint64_t> ParseSegmentObjectName(std::string_view key) {
+  if (!key.starts_with(kSegmentPrefix)) return std::nullopt;
+  key.remove_prefix(kSegmentPrefix.size());
+  if (key.size() != coding::kHexU64Digits) return std::nullopt;
+  return coding::ParseHexU64(key);
 }
 
 // ---- Keys (docs/format.md "Keys") ----

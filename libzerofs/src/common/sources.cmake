@@ -1,5 +1,6 @@
 list(APPEND ZEROFS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/status.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log.cpp
   ${CMAKE_CURRENT_LIST_DIR}/config.cpp
 )

@@ -210,8 +210,7 @@ bool IsDotOrDotDot(std::string_view name);
 // "'name' in directory 7", for messages (the name cut at 64 bytes).
 std::string DescribeName(std::string_view name, Ino dir);
 
-// Files unlinked while open: meta keys "orphan_<ino, 16 hex>" with an empty value, put by
-// the transaction that removes the last link and deleted by the one that reclaims the file.
+// Files unlinked while open (zerofs/vfs/orphans.h), as index keys.
 std::string OrphanKey(Ino ino);
 std::string OrphanPrefix();
 Result<Ino> DecodeOrphanKey(std::string_view key);

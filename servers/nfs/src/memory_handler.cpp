@@ -6,6 +6,7 @@
 #include <random>
 
 #include "memory_node.h"
+#include "zerofs/common/coding.h"
 
 namespace zerofs::nfs {
 namespace {
@@ -23,16 +24,6 @@ Verifier RandomVerifier() {
   Verifier v{};
   std::uint64_t r = RandomU64();
   std::memcpy(v.data(), &r, v.size());
-  return v;
-}
-
-void PutBe64(char* p, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v);
-}
-
-std::uint64_t GetBe64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
   return v;
 }
 
@@ -54,8 +45,8 @@ MemoryNfsHandler::~MemoryNfsHandler() = default;
 Fh3 MemoryNfsHandler::HandleOf(std::uint64_t fileid) const {
   Fh3 fh;
   fh.data.resize(kHandleBytes);
-  PutBe64(fh.data.data(), instance_id_);
-  PutBe64(fh.data.data() + 8, fileid);
+  coding::StoreBigEndian64(fh.data.data(), instance_id_);
+  coding::StoreBigEndian64(fh.data.data() + 8, fileid);
   return fh;
 }
 
@@ -68,8 +59,9 @@ MemoryNfsHandler::Node* MemoryNfsHandler::Find(const Fh3& fh, Nfsstat3* status) 
     *status = Nfsstat3::kBadhandle;
     return nullptr;
   }
-  auto it = GetBe64(fh.data.data()) == instance_id_ ? nodes_.find(GetBe64(fh.data.data() + 8))
-                                                    : nodes_.end();
+  auto it = coding::LoadBigEndian64(fh.data.data()) == instance_id_
+                ? nodes_.find(coding::LoadBigEndian64(fh.data.data() + 8))
+                : nodes_.end();
   if (it == nodes_.end()) {
     *status = Nfsstat3::kStale;
     return nullptr;
