@@ -234,18 +234,18 @@ Status FilesystemImpl::CheckWritable() const {
   return Status::Ok();
 }
 
-void FilesystemImpl::NotePosition(Ino ino, engine::Position pos) {
-  std::atomic<engine::Position>& slot = positions_[ino % positions_.size()];
-  engine::Position seen = slot.load(std::memory_order_relaxed);
-  while (seen < pos && !slot.compare_exchange_weak(seen, pos, std::memory_order_relaxed)) {
+void FilesystemImpl::NoteBatch(Ino ino, engine::BatchNumber batch) {
+  std::atomic<engine::BatchNumber>& slot = last_batch_[ino % last_batch_.size()];
+  engine::BatchNumber seen = slot.load(std::memory_order_relaxed);
+  while (seen < batch && !slot.compare_exchange_weak(seen, batch, std::memory_order_relaxed)) {
   }
 }
 
 Status FilesystemImpl::Commit(engine::Transaction& txn, CounterDelta delta,
                               std::initializer_list<Ino> touched) {
-  Result<engine::Position> pos = engine::Position{0};
+  Result<engine::BatchNumber> batch = engine::BatchNumber{0};
   if (delta.bytes == 0 && delta.inodes == 0) {
-    pos = volume_->Commit(txn);
+    batch = volume_->Commit(txn);
   } else {
     std::lock_guard lock(counters_mu_);
     const index::VolumeCounters before = counters_;
@@ -257,14 +257,14 @@ Status FilesystemImpl::Commit(engine::Transaction& txn, CounterDelta delta,
     counters_.used_bytes = apply(counters_.used_bytes, delta.bytes);
     counters_.inode_count = apply(counters_.inode_count, delta.inodes);
     txn.Put(index::MetaKey(format::kMetaVolumeCounters), index::EncodeVolumeCounters(counters_));
-    pos = volume_->Commit(txn);
-    if (!pos.ok()) counters_ = before;
+    batch = volume_->Commit(txn);
+    if (!batch.ok()) counters_ = before;
   }
-  if (!pos.ok()) {
+  if (!batch.ok()) {
     if (volume_->read_only()) return Error(EROFS, "the volume is open read-only");
-    return pos.status();
+    return batch.status();
   }
-  for (Ino ino : touched) NotePosition(ino, *pos);
+  for (Ino ino : touched) NoteBatch(ino, *batch);
   return Status::Ok();
 }
 
