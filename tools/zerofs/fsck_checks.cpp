@@ -26,7 +26,6 @@
 #include "zerofs/objstore/open.h"
 #include "zerofs/segment/extent_location.h"
 #include "zerofs/segment/segment_reader.h"
-#include "zerofs/server/lease.h"
 #include "zerofs/vfs/orphans.h"
 
 namespace zerofs::cli {
@@ -807,7 +806,7 @@ Result<FsckReport> Checker::Run() {
       report_.stats.segment_bytes += o.size;
     } else if (o.key == format::kKeyObjectName) {
       Checked();  // OpenVolumeKey verified it
-    } else if (o.key == server::kLeaseKey) {
+    } else if (o.key == format::kLeaseObjectName) {
       Checked();  // the writer lease: plaintext, a live writer's business
     } else if (o.key != format::kRootObjectName && !o.key.starts_with(format::kIndexPrefix) &&
                !o.key.starts_with(format::kCheckpointPrefix)) {

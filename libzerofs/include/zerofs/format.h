@@ -30,6 +30,9 @@ inline constexpr std::string_view kRootObjectName = "root";
 inline constexpr std::string_view kSegmentPrefix = "segments/";
 inline constexpr std::string_view kIndexPrefix = "index/";
 inline constexpr std::string_view kCheckpointPrefix = "checkpoints/";
+// The writer lease: plaintext JSON naming the process that serves the volume for writing
+// (docs/format.md "The writer lease"); servers/common/src/lease.cpp reads and writes it.
+inline constexpr std::string_view kLeaseObjectName = "lease";
 // Names under index/ and checkpoints/: 1..200 of [A-Za-z0-9._-], not "." or "..".
 inline constexpr std::size_t kMaxObjectNameBytes = 200;
 
