@@ -39,15 +39,12 @@ inline constexpr std::size_t kMaxObjectNameBytes = 200;
 // "segments/" followed by the seq as 16 lower-case hex digits, so that listing order is
 // seq order.
 inline std::string SegmentObjectName(std::uint64_t seq) {
-  return std::string(kSegmentPrefix) + coding::HexU64(seq);
+  return coding::HexU64Name(kSegmentPrefix, seq);
 }
 // The seq of a segment object name; nullopt for any other key (also for a seq not spelled
 // with exactly 16 lower-case hex digits).
 inline std::optional<std::uint64_t> ParseSegmentObjectName(std::string_view key) {
-  if (!key.starts_with(kSegmentPrefix)) return std::nullopt;
-  key.remove_prefix(kSegmentPrefix.size());
-  if (key.size() != coding::kHexU64Digits) return std::nullopt;
-  return coding::ParseHexU64(key);
+  return coding::ParseHexU64Name(key, kSegmentPrefix);
 }
 
 // ---- Keys (docs/format.md "Keys") ----

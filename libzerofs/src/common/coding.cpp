@@ -70,6 +70,19 @@ std::optional<std::uint64_t> ParseHexU64(std::string_view text) {
   return v;
 }
 
+std::string HexU64Name(std::string_view prefix, std::uint64_t v) {
+  std::string out(prefix);
+  out += HexU64(v);
+  return out;
+}
+
+std::optional<std::uint64_t> ParseHexU64Name(std::string_view name, std::string_view prefix) {
+  if (!name.starts_with(prefix)) return std::nullopt;
+  name.remove_prefix(prefix.size());
+  if (name.size() != kHexU64Digits) return std::nullopt;
+  return ParseHexU64(name);
+}
+
 void StoreBigEndian64(char* p, std::uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
 }

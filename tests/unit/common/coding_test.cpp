@@ -50,6 +50,10 @@ TEST_CASE("hex numbers are zero-padded and parse back exactly") {
   CHECK_FALSE(coding::ParseHexU64("000000000000002A").has_value());
   CHECK_FALSE(coding::ParseHexU64("-1").has_value());
   CHECK_FALSE(coding::ParseHexU64("0x2a").has_value());
+  CHECK(coding::HexU64Name("x_", 0x2a) == "x_000000000000002a");
+  CHECK(coding::ParseHexU64Name("x_000000000000002a", "x_") == 0x2au);
+  CHECK_FALSE(coding::ParseHexU64Name("y_000000000000002a", "x_").has_value());
+  CHECK_FALSE(coding::ParseHexU64Name("x_2a", "x_").has_value());
 }
 
 TEST_CASE("big-endian integers keep numeric order as byte order") {

@@ -54,6 +54,12 @@ std::string HexU64(std::uint64_t v, std::size_t min_digits = kHexU64Digits);
 // 1..16 lower-case hex digits as a number; nullopt for empty, longer or other text.
 std::optional<std::uint64_t> ParseHexU64(std::string_view text);
 
+// Names that end in a number: `prefix` followed by HexU64(v), e.g. "segments/000000000000002a".
+std::string HexU64Name(std::string_view prefix, std::uint64_t v);
+// The number of such a name; nullopt unless `name` is `prefix` followed by exactly 16
+// lower-case hex digits.
+std::optional<std::uint64_t> ParseHexU64Name(std::string_view name, std::string_view prefix);
+
 // ---- Big-endian 64-bit integers ----
 
 void StoreBigEndian64(char* p, std::uint64_t v);  // writes 8 bytes at `p`

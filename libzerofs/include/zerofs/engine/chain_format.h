@@ -28,14 +28,11 @@ inline constexpr std::string_view kMetaVolumeUuid = "volume_uuid";
 // released by the collector, a bounded number per segment; the last round deletes the key.
 inline constexpr std::string_view kMetaDropPrefix = "drop_";
 inline std::string DropMetaName(std::uint64_t inode) {
-  return std::string(kMetaDropPrefix) + coding::HexU64(inode);
+  return coding::HexU64Name(kMetaDropPrefix, inode);
 }
 // The inode of a pending-drop meta name; nullopt for any other name.
 inline std::optional<std::uint64_t> ParseDropMetaName(std::string_view name) {
-  if (!name.starts_with(kMetaDropPrefix)) return std::nullopt;
-  name.remove_prefix(kMetaDropPrefix.size());
-  if (name.size() != coding::kHexU64Digits) return std::nullopt;
-  return coding::ParseHexU64(name);
+  return coding::ParseHexU64Name(name, kMetaDropPrefix);
 }
 
 // A writer has at most this many segments sealed beyond its last durable one.

@@ -22,15 +22,12 @@ inline constexpr std::string_view kOrphanMetaPrefix = "orphan_";
 
 // The meta name (index::MetaKey makes it a key) marking `ino` as an orphan.
 inline std::string OrphanMetaName(Ino ino) {
-  return std::string(kOrphanMetaPrefix) + coding::HexU64(ino);
+  return coding::HexU64Name(kOrphanMetaPrefix, ino);
 }
 
 // The inode of an orphan meta name; nullopt for any other name.
 inline std::optional<Ino> ParseOrphanMetaName(std::string_view name) {
-  if (!name.starts_with(kOrphanMetaPrefix)) return std::nullopt;
-  name.remove_prefix(kOrphanMetaPrefix.size());
-  if (name.size() != coding::kHexU64Digits) return std::nullopt;
-  return coding::ParseHexU64(name);
+  return coding::ParseHexU64Name(name, kOrphanMetaPrefix);
 }
 
 }  // namespace zerofs::vfs
