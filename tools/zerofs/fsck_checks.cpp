@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "zerofs/common/coding.h"
 #include "zerofs/crypto/envelope.h"
 #include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/chain_format.h"
@@ -25,7 +26,7 @@
 #include "zerofs/objstore/open.h"
 #include "zerofs/segment/extent_location.h"
 #include "zerofs/segment/segment_reader.h"
-#include "zerofs/server/lease.h"
+#include "zerofs/vfs/orphans.h"
 
 namespace zerofs::cli {
 
@@ -39,38 +40,11 @@ namespace {
 using index::FileType;
 
 constexpr std::uint64_t kExtentBytes = format::kMaxExtentBytes;
-// The meta names the VFS uses for files unlinked while open (docs/format.md §12.1).
-constexpr std::string_view kOrphanPrefix = "orphan_";
 // The largest checkpoint payload (docs/format.md §8.3; the segment list dominates it).
 constexpr std::uint64_t kMaxCheckpointBytes = 64ULL << 20;
 
 std::string SeqName(std::uint64_t seq) {
   return format::SegmentObjectName(seq);
-}
-
-std::optional<std::uint64_t> ParseHex(std::string_view hex) {
-  if (hex.empty() || hex.size() > 16) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : hex) {
-    std::uint64_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<std::uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint64_t>(c - 'a' + 10);
-    } else {
-      return std::nullopt;
-    }
-    v = v * 16 + digit;
-  }
-  return v;
-}
-
-// The seq of "segments/<16 hex>", if the key has that shape.
-std::optional<std::uint64_t> SegmentSeqOf(std::string_view key) {
-  if (!key.starts_with(format::kSegmentPrefix)) return std::nullopt;
-  key.remove_prefix(format::kSegmentPrefix.size());
-  if (key.size() != 16) return std::nullopt;
-  return ParseHex(key);
 }
 
 // What one verified segment holds, kept for the index checks.
@@ -259,7 +233,7 @@ void Checker::CheckIndexObjects(const std::vector<objstore::ObjectInfo>& objects
     }
     const std::string name = object.key.substr(
         format::kIndexPrefix.size() + format::kIndexManifestNamePrefix.size(), 16);
-    if (ParseHex(name) != decoded->covers_seq) {
+    if (coding::ParseHexU64(name) != decoded->covers_seq) {
       Problem("corrupt", object.key,
               "covers seq " + std::to_string(decoded->covers_seq) + " does not match the name");
     }
@@ -469,12 +443,13 @@ Status Checker::ScanIndex() {
                                   } else if (*name == format::kMetaNextSeq) {
                                     auto n = index::DecodeU64Value(val);
                                     if (n.ok()) next_seq_ = *n;
-                                  } else if (name->starts_with(kOrphanPrefix)) {
-                                    auto ino = ParseHex(name->substr(kOrphanPrefix.size()));
+                                  } else if (name->starts_with(vfs::kOrphanMetaPrefix)) {
+                                    auto ino = coding::ParseHexU64(
+                                        name->substr(vfs::kOrphanMetaPrefix.size()));
                                     if (ino.has_value()) orphans_.insert(*ino);
                                   } else if (name->starts_with(format::kMetaDropPrefix)) {
-                                    auto ino =
-                                        ParseHex(name->substr(format::kMetaDropPrefix.size()));
+                                    auto ino = coding::ParseHexU64(
+                                        name->substr(format::kMetaDropPrefix.size()));
                                     if (ino.has_value()) pending_drops_.insert(*ino);
                                   }
                                   return true;
@@ -825,13 +800,13 @@ Result<FsckReport> Checker::Run() {
   report_.stats.objects = objects.size();
   for (const objstore::ObjectInfo& o : objects) {
     present_.insert(o.key);
-    if (auto seq = SegmentSeqOf(o.key); seq.has_value()) {
+    if (auto seq = format::ParseSegmentObjectName(o.key); seq.has_value()) {
       segments_[*seq] = SegmentInfo{*seq, o.size, false, false, 0, {}, 0};
       report_.stats.segments++;
       report_.stats.segment_bytes += o.size;
     } else if (o.key == format::kKeyObjectName) {
       Checked();  // OpenVolumeKey verified it
-    } else if (o.key == server::kLeaseKey) {
+    } else if (o.key == format::kLeaseObjectName) {
       Checked();  // the writer lease: plaintext, a live writer's business
     } else if (o.key != format::kRootObjectName && !o.key.starts_with(format::kIndexPrefix) &&
                !o.key.starts_with(format::kCheckpointPrefix)) {

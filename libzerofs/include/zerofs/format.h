@@ -13,9 +13,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "zerofs/common/coding.h"
 
 namespace zerofs::format {
 
@@ -28,15 +30,21 @@ inline constexpr std::string_view kRootObjectName = "root";
 inline constexpr std::string_view kSegmentPrefix = "segments/";
 inline constexpr std::string_view kIndexPrefix = "index/";
 inline constexpr std::string_view kCheckpointPrefix = "checkpoints/";
+// The writer lease: plaintext JSON naming the process that serves the volume for writing
+// (docs/format.md "The writer lease"); servers/common/src/lease.cpp reads and writes it.
+inline constexpr std::string_view kLeaseObjectName = "lease";
 // Names under index/ and checkpoints/: 1..200 of [A-Za-z0-9._-], not "." or "..".
 inline constexpr std::size_t kMaxObjectNameBytes = 200;
 
 // "segments/" followed by the seq as 16 lower-case hex digits, so that listing order is
 // seq order.
 inline std::string SegmentObjectName(std::uint64_t seq) {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(seq));
-  return std::string(kSegmentPrefix) + hex;
+  return coding::HexU64Name(kSegmentPrefix, seq);
+}
+// The seq of a segment object name; nullopt for any other key (also for a seq not spelled
+// with exactly 16 lower-case hex digits).
+inline std::optional<std::uint64_t> ParseSegmentObjectName(std::string_view key) {
+  return coding::ParseHexU64Name(key, kSegmentPrefix);
 }
 
 // ---- Keys (docs/format.md "Keys") ----

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cache/disk_cache_entry.h"
+#include "zerofs/common/coding.h"
 #include "zerofs/common/log.h"
 
 namespace zerofs::cache {
@@ -32,45 +33,24 @@ int SubdirOf(const FrameId& id) {
 }
 
 std::string SubdirName(int subdir) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  return {kHex[(subdir >> 4) & 0xf], kHex[subdir & 0xf]};
+  return coding::HexU64(static_cast<std::uint64_t>(subdir), 2);
 }
 
 std::string EntryName(const FrameId& id) {
-  char name[kEntryNameBytes + 1];
-  std::snprintf(name, sizeof name, "%016llx-%016llx", static_cast<unsigned long long>(id.seq),
-                static_cast<unsigned long long>(id.offset));
-  return name;
+  return coding::HexU64(id.seq) + "-" + coding::HexU64(id.offset);
 }
 
 std::string RelativePath(const FrameId& id) {
   return SubdirName(SubdirOf(id)) + "/" + EntryName(id);
 }
 
-bool ParseHex64(std::string_view text, std::uint64_t* out) {
-  if (text.size() != 16) return false;
-  std::uint64_t v = 0;
-  for (char c : text) {
-    v <<= 4;
-    if (c >= '0' && c <= '9') {
-      v |= static_cast<std::uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v |= static_cast<std::uint64_t>(c - 'a' + 10);
-    } else {
-      return false;
-    }
-  }
-  *out = v;
-  return true;
-}
-
 std::optional<FrameId> ParseEntryName(std::string_view name) {
-  FrameId id;
-  if (name.size() != kEntryNameBytes || name[16] != '-' ||
-      !ParseHex64(name.substr(0, 16), &id.seq) || !ParseHex64(name.substr(17), &id.offset)) {
-    return std::nullopt;
-  }
-  return id;
+  constexpr std::size_t kDigits = coding::kHexU64Digits;
+  if (name.size() != kEntryNameBytes || name[kDigits] != '-') return std::nullopt;
+  const auto seq = coding::ParseHexU64(name.substr(0, kDigits));
+  const auto offset = coding::ParseHexU64(name.substr(kDigits + 1));
+  if (!seq.has_value() || !offset.has_value()) return std::nullopt;
+  return FrameId{*seq, *offset};
 }
 
 std::uint64_t ChargeFor(std::uint64_t file_bytes) {

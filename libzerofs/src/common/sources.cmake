@@ -4,6 +4,7 @@
 # wipes with libsodium, config.cpp parses TOML.
 list(APPEND ZEROFS_COMMON_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/status.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/coding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/log.cpp
 )
 list(APPEND ZEROFS_SOURCES

@@ -46,7 +46,7 @@ Status Status::WithContext(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += message_;
-  return {code_, std::move(msg)};
+  return {code_, std::move(msg), posix_errno_};
 }
 
 std::string Status::ToString() const {

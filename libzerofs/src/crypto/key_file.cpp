@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "zerofs/common/coding.h"
+
 namespace zerofs::crypto {
 
 static_assert(format::kSaltBytes == crypto_pwhash_SALTBYTES);
@@ -11,34 +13,6 @@ static_assert(format::kArgon2MinOpslimit >= crypto_pwhash_argon2id_OPSLIMIT_MIN)
 static_assert(format::kArgon2MinMemlimitBytes >= crypto_pwhash_argon2id_MEMLIMIT_MIN);
 
 namespace {
-
-std::string Hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (std::uint8_t b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0x0f]);
-  }
-  return out;
-}
-
-// Exactly `out.size()` bytes of lower-case hex.
-bool Unhex(std::string_view hex, std::span<std::uint8_t> out) {
-  if (hex.size() != out.size() * 2) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(hex[2 * i]);
-    const int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
-  return true;
-}
 
 std::string WrapAad(const KeyFile& file) {
   std::string aad;
@@ -100,10 +74,10 @@ std::string KeyFile::Encode() const {
   doc["kdf"]["algorithm"] = format::kKdfAlgorithmName;
   doc["kdf"]["opslimit"] = kdf.opslimit;
   doc["kdf"]["memlimit"] = kdf.memlimit_bytes;
-  doc["kdf"]["salt"] = Hex(salt);
+  doc["kdf"]["salt"] = coding::HexEncode(salt);
   doc["wrapped_key"]["algorithm"] = format::kWrapAlgorithmName;
-  doc["wrapped_key"]["nonce"] = Hex(nonce);
-  doc["wrapped_key"]["ciphertext"] = Hex(wrapped_key);
+  doc["wrapped_key"]["nonce"] = coding::HexEncode(nonce);
+  doc["wrapped_key"]["ciphertext"] = coding::HexEncode(wrapped_key);
   return doc.dump(2) + "\n";
 }
 
@@ -148,9 +122,9 @@ Result<KeyFile> KeyFile::Parse(std::string_view text, std::string_view object_na
   file.kdf.opslimit = kdf["opslimit"].get<std::uint64_t>();
   file.kdf.memlimit_bytes = kdf["memlimit"].get<std::uint64_t>();
   if (Status s = file.kdf.Validate(); !s.ok()) return corrupt(s.message());
-  if (!Unhex(kdf["salt"].get_ref<const std::string&>(), file.salt) ||
-      !Unhex(wrapped["nonce"].get_ref<const std::string&>(), file.nonce) ||
-      !Unhex(wrapped["ciphertext"].get_ref<const std::string&>(), file.wrapped_key)) {
+  if (!coding::HexDecode(kdf["salt"].get_ref<const std::string&>(), file.salt) ||
+      !coding::HexDecode(wrapped["nonce"].get_ref<const std::string&>(), file.nonce) ||
+      !coding::HexDecode(wrapped["ciphertext"].get_ref<const std::string&>(), file.wrapped_key)) {
     return corrupt("salt, nonce or ciphertext is not lower-case hex of the right length");
   }
   return file;

@@ -2,19 +2,14 @@
 
 #include <cstring>
 
+#include "zerofs/common/coding.h"
+
 namespace zerofs::crypto {
 namespace {
 
 // Byte positions after which the text form has a dash.
 bool DashAfter(std::size_t byte_index) {
   return byte_index == 3 || byte_index == 5 || byte_index == 7 || byte_index == 9;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -32,8 +27,8 @@ Result<VolumeUuid> VolumeUuid::Parse(std::string_view text) {
   std::size_t pos = 0;
   for (std::size_t i = 0; i < uuid.bytes.size(); ++i) {
     if (pos + 2 > text.size()) break;
-    const int hi = HexValue(text[pos]);
-    const int lo = HexValue(text[pos + 1]);
+    const int hi = coding::HexValue(text[pos]);
+    const int lo = coding::HexValue(text[pos + 1]);
     if (hi < 0 || lo < 0) break;
     uuid.bytes[i] = static_cast<std::uint8_t>(hi * 16 + lo);
     pos += 2;
@@ -54,12 +49,11 @@ VolumeUuid VolumeUuid::FromBytes(const char* raw) {
 }
 
 std::string VolumeUuid::ToString() const {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0x0f]);
+    out.push_back(coding::HexDigit(bytes[i] >> 4));
+    out.push_back(coding::HexDigit(bytes[i]));
     if (DashAfter(i)) out.push_back('-');
   }
   return out;

@@ -65,18 +65,6 @@ bool IsMetaNameOk(std::string_view name) {
 
 }  // namespace
 
-void AppendBigEndian64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-  }
-}
-
-std::uint64_t LoadBigEndian64(const char* p) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(p[i]);
-  return v;
-}
-
 std::string InodeKey(std::uint64_t ino) {
   return TagAndId(IndexTable::kInode, ino);
 }

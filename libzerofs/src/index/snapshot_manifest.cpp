@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <set>
 
 #include "byte_reader.h"
+#include "zerofs/common/coding.h"
 #include "zerofs/format.h"
 
 namespace zerofs::index {
@@ -15,17 +15,6 @@ namespace {
 
 constexpr std::size_t kFileHeaderBytes = 1 + 1;  // kind, name length
 constexpr std::size_t kHexHashBytes = 2 * format::kContentHashBytes;
-
-bool IsLowerHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-std::string Hex64(std::uint64_t v, int digits) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%0*llx", digits, static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Why `manifest` is not well-formed, or an empty string. The encoded size is checked by
 // the callers (the decoder knows it, the validator computes it).
@@ -70,25 +59,14 @@ std::string ContentHash(std::string_view bytes) {
   return {reinterpret_cast<const char*>(out.data()), out.size()};
 }
 
-std::string HexString(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    const auto b = static_cast<std::uint8_t>(c);
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0x0f]);
-  }
-  return out;
-}
-
 std::string SstObjectName(std::string_view hash) {
-  return std::string(format::kIndexPrefix) + HexString(hash) + std::string(format::kIndexSstSuffix);
+  return std::string(format::kIndexPrefix) + coding::HexEncode(hash) +
+         std::string(format::kIndexSstSuffix);
 }
 
 std::string ManifestObjectName(std::uint64_t covers_seq, std::uint32_t nonce) {
   return std::string(format::kIndexPrefix) + std::string(format::kIndexManifestNamePrefix) +
-         Hex64(covers_seq, 16) + "-" + Hex64(nonce, 8);
+         coding::HexU64(covers_seq) + "-" + coding::HexU64(nonce, 8);
 }
 
 bool IsSstObjectName(std::string_view key) {
@@ -96,7 +74,7 @@ bool IsSstObjectName(std::string_view key) {
   key.remove_prefix(format::kIndexPrefix.size());
   if (!key.ends_with(format::kIndexSstSuffix)) return false;
   key.remove_suffix(format::kIndexSstSuffix.size());
-  return key.size() == kHexHashBytes && IsLowerHex(key);
+  return key.size() == kHexHashBytes && coding::IsLowerHex(key);
 }
 
 bool IsManifestObjectName(std::string_view key) {
@@ -104,8 +82,8 @@ bool IsManifestObjectName(std::string_view key) {
   key.remove_prefix(format::kIndexPrefix.size());
   if (!key.starts_with(format::kIndexManifestNamePrefix)) return false;
   key.remove_prefix(format::kIndexManifestNamePrefix.size());
-  return key.size() == 16 + 1 + 8 && key[16] == '-' && IsLowerHex(key.substr(0, 16)) &&
-         IsLowerHex(key.substr(17));
+  return key.size() == 16 + 1 + 8 && key[16] == '-' && coding::IsLowerHex(key.substr(0, 16)) &&
+         coding::IsLowerHex(key.substr(17));
 }
 
 bool IsManifestFileName(std::string_view name) {

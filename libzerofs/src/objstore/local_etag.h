@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "objstore/local_files.h"
+#include "zerofs/common/coding.h"
 #include "zerofs/common/result.h"
 
 namespace zerofs::objstore::local {
@@ -33,13 +34,7 @@ inline constexpr std::size_t kEtagHexChars = 2 * kEtagBytes;
 inline constexpr std::size_t kHashChunkBytes = 1 << 20;
 
 inline std::string Hex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * n, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return out;
+  return coding::HexEncode(std::span<const std::uint8_t>(bytes, n));
 }
 
 inline std::string EtagOfBytes(std::string_view data) {

@@ -81,32 +81,18 @@ std::string_view ErrnoName(int errnum) {
 }
 
 Status Error(int errnum, std::string_view what) {
+  // The name is for people reading logs and CLI messages; ErrnoOf reads the field.
+  const std::string_view name = ErrnoName(errnum);
   std::string message = "[";
-  message += ErrnoName(errnum);
-  if (message == "[E?") message = "[" + std::to_string(errnum);
+  message += name == "E?" ? std::to_string(errnum) : std::string(name);
   message += "] ";
   message += what;
-  return Status(CodeOf(errnum), std::move(message));
+  return Status(CodeOf(errnum), std::move(message), errnum);
 }
 
 int ErrnoOf(const Status& status) {
   if (status.ok()) return 0;
-  const std::string& m = status.message();
-  if (!m.empty() && m[0] == '[') {
-    const std::size_t close = m.find(']');
-    if (close != std::string::npos) {
-      const std::string_view name = std::string_view(m).substr(1, close - 1);
-      for (const ErrnoEntry& e : kErrnos) {
-        if (e.name == name) return e.value;
-      }
-      int value = 0;
-      for (char c : name) {
-        if (c < '0' || c > '9' || value > 100000) return EIO;
-        value = value * 10 + (c - '0');
-      }
-      if (value > 0) return value;
-    }
-  }
+  if (status.posix_errno() > 0) return status.posix_errno();
   switch (status.code()) {
     case StatusCode::kNoSpace: return ENOSPC;
     case StatusCode::kNotSupported: return EOPNOTSUPP;

@@ -4,7 +4,7 @@
 // records it needs from the Volume (RocksDB + the engine's in-memory batches) and commits
 // one Transaction. In memory are only the open handles, the volume counters (mirrored from
 // their record, which every counting transaction rewrites) and, per slot of inode numbers,
-// the position of the last commit that touched one of them (for fsync).
+// the write batch of the last commit that touched one of them (for fsync).
 //
 // Locking, outermost first:
 //   ns_mu_        exclusive for every change to the namespace (create, link, unlink, rmdir,
@@ -136,9 +136,9 @@ class FilesystemImpl final : public Filesystem {
   Attr ToAttr(const InodeRecord& rec) const;
   // EROFS on a read-only volume.
   Status CheckWritable() const;
-  // Commits `txn` with the counter changes; remembers the position for `touched`.
+  // Commits `txn` with the counter changes; remembers its batch for `touched`.
   Status Commit(engine::Transaction& txn, CounterDelta delta, std::initializer_list<Ino> touched);
-  void NotePosition(Ino ino, engine::Position pos);
+  void NoteBatch(Ino ino, engine::BatchNumber batch);
   std::mutex& InodeLock(Ino ino) { return inode_mu_[ino % inode_mu_.size()]; }
 
   // ---- names (fs_names.cpp) ----
@@ -198,9 +198,9 @@ class FilesystemImpl final : public Filesystem {
   std::mutex generation_mu_;
   std::uint64_t generation_state_;  // GUARDED_BY(generation_mu_)
 
-  // Slot ino % size: the newest position of a commit touching an inode of that slot, so
+  // Slot ino % size: the newest batch of a commit touching an inode of that slot, so
   // fsync waits for at least its file's last change (and perhaps a little more).
-  std::array<std::atomic<engine::Position>, 4096> positions_{};
+  std::array<std::atomic<engine::BatchNumber>, 4096> last_batch_{};
 };
 
 // Linux's rules for names: ENOENT for an empty name, ENAMETOOLONG beyond 255 bytes, EINVAL
@@ -210,8 +210,7 @@ bool IsDotOrDotDot(std::string_view name);
 // "'name' in directory 7", for messages (the name cut at 64 bytes).
 std::string DescribeName(std::string_view name, Ino dir);
 
-// Files unlinked while open: meta keys "orphan_<ino, 16 hex>" with an empty value, put by
-// the transaction that removes the last link and deleted by the one that reclaims the file.
+// Files unlinked while open (zerofs/vfs/orphans.h), as index keys.
 std::string OrphanKey(Ino ino);
 std::string OrphanPrefix();
 Result<Ino> DecodeOrphanKey(std::string_view key);

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include <cerrno>
-#include <cstdio>
+#include <optional>
 #include <random>
 
 #include "filesystem_impl.h"
@@ -13,6 +13,7 @@
 #include "zerofs/index/index_format.h"
 #include "zerofs/index/keys.h"
 #include "zerofs/vfs/error.h"
+#include "zerofs/vfs/orphans.h"
 
 namespace zerofs::vfs {
 
@@ -28,7 +29,6 @@ static_assert(kSeekData == SEEK_DATA && kSeekHole == SEEK_HOLE);
 
 namespace {
 
-constexpr std::string_view kOrphanPrefix = "orphan_";
 constexpr std::uint64_t kBlockBytes = 4096;
 
 std::uint64_t SplitMix(std::uint64_t& state) {
@@ -64,34 +64,18 @@ std::string DescribeName(std::string_view name, Ino dir) {
 }
 
 std::string OrphanKey(Ino ino) {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(ino));
-  return index::MetaKey(std::string(kOrphanPrefix) + hex);
+  return index::MetaKey(OrphanMetaName(ino));
 }
 
 std::string OrphanPrefix() {
-  return index::MetaKey(kOrphanPrefix);
+  return index::MetaKey(kOrphanMetaPrefix);
 }
 
 Result<Ino> DecodeOrphanKey(std::string_view key) {
   ZEROFS_ASSIGN_OR_RETURN(std::string_view name, index::DecodeMetaKey(key));
-  if (name.size() != kOrphanPrefix.size() + 16 ||
-      name.substr(0, kOrphanPrefix.size()) != kOrphanPrefix) {
-    return Status::Corruption("malformed orphan key");
-  }
-  Ino ino = 0;
-  for (char c : name.substr(kOrphanPrefix.size())) {
-    std::uint64_t digit;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<std::uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint64_t>(c - 'a' + 10);
-    } else {
-      return Status::Corruption("malformed orphan key");
-    }
-    ino = ino << 4 | digit;
-  }
-  return ino;
+  const std::optional<Ino> ino = ParseOrphanMetaName(name);
+  if (!ino.has_value()) return Status::Corruption("malformed orphan key");
+  return *ino;
 }
 
 Result<std::unique_ptr<Filesystem>> Filesystem::Open(FilesystemOptions options) {
@@ -250,18 +234,18 @@ Status FilesystemImpl::CheckWritable() const {
   return Status::Ok();
 }
 
-void FilesystemImpl::NotePosition(Ino ino, engine::Position pos) {
-  std::atomic<engine::Position>& slot = positions_[ino % positions_.size()];
-  engine::Position seen = slot.load(std::memory_order_relaxed);
-  while (seen < pos && !slot.compare_exchange_weak(seen, pos, std::memory_order_relaxed)) {
+void FilesystemImpl::NoteBatch(Ino ino, engine::BatchNumber batch) {
+  std::atomic<engine::BatchNumber>& slot = last_batch_[ino % last_batch_.size()];
+  engine::BatchNumber seen = slot.load(std::memory_order_relaxed);
+  while (seen < batch && !slot.compare_exchange_weak(seen, batch, std::memory_order_relaxed)) {
   }
 }
 
 Status FilesystemImpl::Commit(engine::Transaction& txn, CounterDelta delta,
                               std::initializer_list<Ino> touched) {
-  Result<engine::Position> pos = engine::Position{0};
+  Result<engine::BatchNumber> batch = engine::BatchNumber{0};
   if (delta.bytes == 0 && delta.inodes == 0) {
-    pos = volume_->Commit(txn);
+    batch = volume_->Commit(txn);
   } else {
     std::lock_guard lock(counters_mu_);
     const index::VolumeCounters before = counters_;
@@ -273,14 +257,14 @@ Status FilesystemImpl::Commit(engine::Transaction& txn, CounterDelta delta,
     counters_.used_bytes = apply(counters_.used_bytes, delta.bytes);
     counters_.inode_count = apply(counters_.inode_count, delta.inodes);
     txn.Put(index::MetaKey(format::kMetaVolumeCounters), index::EncodeVolumeCounters(counters_));
-    pos = volume_->Commit(txn);
-    if (!pos.ok()) counters_ = before;
+    batch = volume_->Commit(txn);
+    if (!batch.ok()) counters_ = before;
   }
-  if (!pos.ok()) {
+  if (!batch.ok()) {
     if (volume_->read_only()) return Error(EROFS, "the volume is open read-only");
-    return pos.status();
+    return batch.status();
   }
-  for (Ino ino : touched) NotePosition(ino, *pos);
+  for (Ino ino : touched) NoteBatch(ino, *batch);
   return Status::Ok();
 }
 

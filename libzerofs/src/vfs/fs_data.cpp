@@ -350,9 +350,9 @@ Status FilesystemImpl::Fsync(HandleId handle, bool datasync) {
 }
 
 Status FilesystemImpl::FsyncInode(Ino ino) {
-  const engine::Position pos = positions_[ino % positions_.size()].load();
-  if (pos == 0) return Status::Ok();  // nothing changed since the volume was opened
-  Status s = volume_->Sync(pos);
+  const engine::BatchNumber batch = last_batch_[ino % last_batch_.size()].load();
+  if (batch == 0) return Status::Ok();  // nothing changed since the volume was opened
+  Status s = volume_->Sync(batch);
   if (!s.ok()) return Error(EIO, "fsync of inode " + std::to_string(ino) + ": " + s.ToString());
   return Status::Ok();
 }

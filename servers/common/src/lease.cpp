@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "zerofs/common/coding.h"
 #include "zerofs/common/log.h"
 #include "zerofs/crypto/random.h"
 
@@ -29,12 +30,7 @@ std::int64_t NowUnixMs() {
 std::string RandomHolder() {
   std::array<std::uint8_t, 16> raw{};
   crypto::SystemRandom().Fill(raw);
-  std::string out;
-  for (std::uint8_t b : raw) {
-    out += "0123456789abcdef"[b >> 4];
-    out += "0123456789abcdef"[b & 15];
-  }
-  return out;
+  return coding::HexEncode(raw);
 }
 
 std::string HostName() {

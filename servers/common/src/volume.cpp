@@ -6,10 +6,11 @@
 #include <cstdlib>
 #include <utility>
 
+#include "zerofs/common/coding.h"
 #include "zerofs/common/log.h"
 #include "zerofs/crypto/codec.h"
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/crypto/random.h"
+#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/space.h"
 #include "zerofs/format.h"
 #include "zerofs/objstore/latency_store.h"
@@ -189,7 +190,7 @@ Result<std::unique_ptr<ServedVolume>> OpenEphemeralServedVolume() {
   std::array<std::uint8_t, 24> raw{};
   crypto::SystemRandom().Fill(raw);
   std::string password;
-  for (std::uint8_t b : raw) password += "0123456789abcdef"[b & 15];
+  for (std::uint8_t b : raw) password += coding::HexDigit(b);
   Secret secret(std::move(password));
   crypto::CreateVolumeOptions create;
   create.kdf = crypto::Argon2Params::Minimum();  // the password never leaves the process

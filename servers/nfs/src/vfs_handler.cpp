@@ -8,6 +8,7 @@
 #include <random>
 
 #include "vfs_handler_util.h"
+#include "zerofs/common/coding.h"
 #include "zerofs/common/log.h"
 #include "zerofs/engine/chain_format.h"
 #include "zerofs/index/keys.h"
@@ -22,16 +23,6 @@ using namespace vfs_handler_internal;  // NOLINT(google-build-using-namespace)
 constexpr std::size_t kHandleBytes = 28;
 constexpr char kHandleMagic = 'Z';
 constexpr char kHandleVersion = 1;
-
-void PutBe64(char* p, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
-}
-
-std::uint64_t GetBe64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 std::uint64_t Mix(std::uint64_t x) {  // splitmix64's finalizer
   x += 0x9e3779b97f4a7c15ULL;
@@ -134,9 +125,9 @@ Fh3 VfsNfsHandler::HandleOf(const vfs::Attr& attr) const {
   fh.data.assign(kHandleBytes, '\0');
   fh.data[0] = kHandleMagic;
   fh.data[1] = kHandleVersion;
-  PutBe64(fh.data.data() + 4, volume_id_);
-  PutBe64(fh.data.data() + 12, attr.ino);
-  PutBe64(fh.data.data() + 20, attr.generation);
+  coding::StoreBigEndian64(fh.data.data() + 4, volume_id_);
+  coding::StoreBigEndian64(fh.data.data() + 12, attr.ino);
+  coding::StoreBigEndian64(fh.data.data() + 20, attr.generation);
   return fh;
 }
 
@@ -151,17 +142,17 @@ Fh3 VfsNfsHandler::RootHandle() const {
 Nfsstat3 VfsNfsHandler::Resolve(const Fh3& fh, vfs::Attr* attr) const {
   const std::string& d = fh.data;
   if (d.size() != kHandleBytes || d[0] != kHandleMagic || d[1] != kHandleVersion || d[2] != 0 ||
-      d[3] != 0 || GetBe64(d.data() + 4) != volume_id_) {
+      d[3] != 0 || coding::LoadBigEndian64(d.data() + 4) != volume_id_) {
     return Nfsstat3::kBadhandle;
   }
-  const vfs::Ino ino = GetBe64(d.data() + 12);
+  const vfs::Ino ino = coding::LoadBigEndian64(d.data() + 12);
   if (ino == 0) return Nfsstat3::kBadhandle;
   auto got = fs_->GetAttr(ino);
   if (!got.ok()) {
     const int err = vfs::ErrnoOf(got.status());
     return err == ENOENT || err == ESTALE ? Nfsstat3::kStale : StatOfErrno(err);
   }
-  if (got->generation != GetBe64(d.data() + 20)) return Nfsstat3::kStale;
+  if (got->generation != coding::LoadBigEndian64(d.data() + 20)) return Nfsstat3::kStale;
   *attr = *got;
   return Nfsstat3::kOk;
 }

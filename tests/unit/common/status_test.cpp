@@ -78,3 +78,30 @@ TEST_CASE("Result supports move-only values") {
   std::unique_ptr<int> p = std::move(r).value();
   CHECK(*p == 7);
 }
+
+TEST_CASE("A Status keeps its POSIX errno through context and copies") {
+  const Status plain = Status::NotFound("segments/01");
+  CHECK(plain.posix_errno() == 0);
+
+  const Status e(StatusCode::kNotFound, "lookup 'a'", ENOENT);
+  CHECK(e.posix_errno() == ENOENT);
+  const Status wrapped = e.WithContext("resolving /a").WithContext("zerofs fs cat");
+  CHECK(wrapped.posix_errno() == ENOENT);
+  CHECK(wrapped.code() == StatusCode::kNotFound);
+  CHECK(wrapped.message() == "zerofs fs cat: resolving /a: lookup 'a'");
+
+  Status copy = wrapped;
+  CHECK(copy.posix_errno() == ENOENT);
+  Status moved = std::move(copy);
+  CHECK(moved.posix_errno() == ENOENT);
+  Result<int> r = moved;
+  CHECK(r.status().posix_errno() == ENOENT);
+
+  // The errno is part of the value.
+  CHECK(e != Status(StatusCode::kNotFound, "lookup 'a'", ESTALE));
+  CHECK(e != Status::NotFound("lookup 'a'"));
+  // OK never carries one.
+  CHECK(Status(StatusCode::kOk, "", ENOENT).posix_errno() == 0);
+  // A local errno is named, not recorded: it is not a client's answer.
+  CHECK(Status::FromErrno(ENOENT, "open x").posix_errno() == 0);
+}

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "index_test_util.h"
+#include "zerofs/common/coding.h"
 
 using namespace zerofs;
 using namespace zerofs::index;
@@ -88,7 +89,8 @@ TEST_CASE("snapshot manifests with impossible files are refused", "[index][snaps
 TEST_CASE("index object names", "[index][snapshot]") {
   const std::string hash = ContentHash("hello");
   CHECK(hash.size() == 16);
-  CHECK(HexString(hash) == "46fb7408d4f285228f4af516ea25851b");  // BLAKE2b-128("hello")
+  CHECK(zerofs::coding::HexEncode(hash) ==
+        "46fb7408d4f285228f4af516ea25851b");  // BLAKE2b-128("hello")
   CHECK(SstObjectName(hash) == "index/46fb7408d4f285228f4af516ea25851b.sst");
   CHECK(IsSstObjectName(SstObjectName(hash)));
   CHECK_FALSE(IsSstObjectName("index/46FB7408D4F285228F4AF516EA25851B.sst"));

@@ -3,6 +3,7 @@
 #include "vfs_test_support.h"
 #include "zerofs/index/keys.h"
 #include "zerofs/index/records.h"
+#include "zerofs/vfs/orphans.h"
 
 using namespace zerofs;
 using namespace zerofs::testing;
@@ -172,7 +173,7 @@ TEST_CASE("a file left open and unlinked when the process dies is reclaimed at t
   CHECK(StoredExtents(f.volume(), file.ino) == 0);
   bool orphan_keys = false;
   REQUIRE(f.volume()
-              .Scan(index::MetaKey("orphan_"), {},
+              .Scan(index::MetaKey(vfs::kOrphanMetaPrefix), {},
                     [&](std::string_view, std::string_view) {
                       orphan_keys = true;
                       return false;

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include "zerofs/common/coding.h"
+
 namespace zerofs::cache {
 
 struct FrameId {
@@ -43,11 +45,8 @@ struct FrameIdHash {
 
 // "segment 000000000000002a offset 4144", for log lines and errors.
 inline std::string DescribeFrameId(const FrameId& id) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "segment ";
-  for (int shift = 60; shift >= 0; shift -= 4) {
-    out.push_back(kHex[(id.seq >> shift) & 0xf]);
-  }
+  out += coding::HexU64(id.seq);
   out += " offset ";
   out += std::to_string(id.offset);
   return out;

@@ -6,6 +6,11 @@
 // report "not found", stop writing), plus a human-readable message that names what failed
 // (an object key, a file, a config key). Messages never contain secrets.
 //
+// A failure may also carry the POSIX error number it stands for (posix_errno()): the VFS
+// sets it on every error it returns (vfs::Error) and protocol servers read it back through
+// vfs::ErrnoOf. It is a field, not part of the message: WithContext and copies keep it, and
+// no code parses message text to recover it.
+//
 // Status is a value type: cheap to copy when OK (no allocation), safe to pass between
 // threads. It is [[nodiscard]] so that an ignored error is a compiler warning.
 #pragma once
@@ -41,6 +46,11 @@ class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // A failure that stands for `posix_errno` (a positive Linux errno; 0: none).
+  Status(StatusCode code, std::string message, int posix_errno)
+      : code_(code),
+        message_(std::move(message)),
+        posix_errno_(code == StatusCode::kOk ? 0 : posix_errno) {}
 
   static Status Ok() { return {}; }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
@@ -67,31 +77,37 @@ class [[nodiscard]] Status {
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
   // A local I/O failure described by errno `err` (ENOSPC/EDQUOT map to kNoSpace,
-  // ENOENT to kNotFound, EACCES/EPERM to kPermissionDenied, the rest to kIoError).
+  // ENOENT to kNotFound, EACCES/EPERM to kPermissionDenied, the rest to kIoError). The
+  // errno is named in the message but not recorded as posix_errno(): a failure of the
+  // server's own files (cache, store directory) is not the answer to a client's request.
   static Status FromErrno(int err, std::string_view what);
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The POSIX error this failure stands for, 0 if none was recorded (always 0 when OK).
+  int posix_errno() const { return posix_errno_; }
 
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
   bool IsPreconditionFailed() const { return code_ == StatusCode::kPreconditionFailed; }
   // Transient failures that a bounded retry with backoff may overcome.
   bool IsRetryable() const { return code_ == StatusCode::kUnavailable; }
 
-  // Returns a copy whose message is "<context>: <message>"; OK stays OK.
+  // Returns a copy whose message is "<context>: <message>", with the same code and
+  // posix_errno(); OK stays OK.
   Status WithContext(std::string_view context) const;
 
   // "not found: segments/0000000000000001 (NoSuchKey)" or "OK".
   std::string ToString() const;
 
   friend bool operator==(const Status& a, const Status& b) {
-    return a.code_ == b.code_ && a.message_ == b.message_;
+    return a.code_ == b.code_ && a.message_ == b.message_ && a.posix_errno_ == b.posix_errno_;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  int posix_errno_ = 0;
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Status& s) { return os << s.ToString(); }

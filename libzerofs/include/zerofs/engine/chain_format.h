@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "zerofs/common/coding.h"
 
 namespace zerofs::format {
 
@@ -26,9 +28,11 @@ inline constexpr std::string_view kMetaVolumeUuid = "volume_uuid";
 // released by the collector, a bounded number per segment; the last round deletes the key.
 inline constexpr std::string_view kMetaDropPrefix = "drop_";
 inline std::string DropMetaName(std::uint64_t inode) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inode));
-  return std::string(kMetaDropPrefix) + hex;
+  return coding::HexU64Name(kMetaDropPrefix, inode);
+}
+// The inode of a pending-drop meta name; nullopt for any other name.
+inline std::optional<std::uint64_t> ParseDropMetaName(std::string_view name) {
+  return coding::ParseHexU64Name(name, kMetaDropPrefix);
 }
 
 // A writer has at most this many segments sealed beyond its last durable one.

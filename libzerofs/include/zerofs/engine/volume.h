@@ -4,11 +4,11 @@
 // a cache of what the bucket's snapshot + journal say), the write buffer, the flush
 // pipeline that turns it into segments, fencing against other writers, recovery, and the
 // caches. The VFS and the NBD server are its users; they speak in index keys and inode
-// data (transaction.h), and in durability positions.
+// data (transaction.h), and in write batch numbers for durability.
 //
-// Durability: Commit returns the position of the transaction — the seq of the segment
-// that will carry it. Sync(position) returns OK only once that segment and every earlier
-// one are in the bucket; it returns an error (kCancelled "fenced" / the failure) if the
+// Durability: Commit returns the number of the write batch the transaction joined
+// (BatchNumber below). Sync(batch) returns OK only once that batch and every earlier one
+// are in the bucket; it returns an error (kCancelled "fenced" / the failure) if the
 // transaction can never become durable because this writer was fenced or a flush failed
 // for good. SyncAll() covers everything committed before the call.
 //
@@ -40,7 +40,14 @@
 
 namespace zerofs::engine {
 
-using Position = std::uint64_t;
+// The number of a write batch of this Volume: the open batch collects Commits until a
+// flush cuts it; batches are numbered 1, 2, 3, ... from the open, and each cut batch is
+// uploaded as one segment. Not a segment seq: fence, compaction and replayed segments take
+// seqs and no batch number, and a batch's seq is only known once it is sealed. Meaningful
+// only to the Volume instance that returned it (a reopen starts again at 1).
+using BatchNumber = std::uint64_t;
+// The former name of BatchNumber, still spelled so inside the engine.
+using Position = BatchNumber;
 
 enum class OpenMode : std::uint8_t {
   kWrite = 0,     // the single writer: fences any earlier writer
@@ -83,7 +90,9 @@ struct VolumeOptions {
 
 struct VolumeStats {
   std::uint64_t durable_seq = 0;    // every segment up to here is in the bucket
-  std::uint64_t committed_seq = 0;  // the position the next Commit gets
+  // The BatchNumber the next Commit gets (a batch number despite the name, which the
+  // stats JSON and the zerofs_committed_seq metric keep).
+  std::uint64_t committed_seq = 0;
   std::uint64_t writer_epoch = 0;
   std::uint64_t segments_written = 0;
   std::uint64_t flushes = 0;
@@ -144,14 +153,15 @@ class Volume {
                                                        std::uint64_t last) = 0;
 
   // --- changes ---
-  // Applies `txn` atomically; returns its position. Blocks while the write buffer is full.
-  // kCancelled if the volume is fenced or read-only (EROFS for the VFS).
-  virtual Result<Position> Commit(const Transaction& txn) = 0;
+  // Applies `txn` atomically; returns the batch it joined. Blocks while the write buffer is
+  // full. kCancelled if the volume is fenced or read-only (EROFS for the VFS).
+  virtual Result<BatchNumber> Commit(const Transaction& txn) = 0;
   // A new inode number, never handed out before (persisted with the next segment).
   virtual Result<std::uint64_t> AllocateInode() = 0;
 
   // --- durability ---
-  virtual Status Sync(Position position) = 0;
+  // OK once batch `batch` and every earlier one are durable (see the top of this file).
+  virtual Status Sync(BatchNumber batch) = 0;
   virtual Status SyncAll() = 0;
   // Uploads an index snapshot now and points `root` at it.
   virtual Status Snapshot() = 0;

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "zerofs/common/coding.h"
 #include "zerofs/common/result.h"
 #include "zerofs/index/index_format.h"
 
@@ -84,10 +85,9 @@ Result<std::string_view> DecodeMetaKey(std::string_view key);
 // OK if `key` is a well-formed key of a known table (every decoder above, by tag).
 Status ValidateIndexKey(std::string_view key);
 
-// ---- Big-endian ids, shared by the builders and the decoders ----
+// ---- Big-endian ids, shared by the builders and the decoders (common/coding.h) ----
 
-void AppendBigEndian64(std::string& out, std::uint64_t v);
-// Reads 8 bytes at `p`; the caller checks bounds.
-std::uint64_t LoadBigEndian64(const char* p);
+using coding::AppendBigEndian64;
+using coding::LoadBigEndian64;
 
 }  // namespace zerofs::index

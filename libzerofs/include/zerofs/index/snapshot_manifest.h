@@ -48,8 +48,6 @@ struct SnapshotManifest {
 // BLAKE2b with a 16-byte output (libsodium crypto_generichash, unkeyed) of `bytes`: 16 raw
 // bytes.
 std::string ContentHash(std::string_view bytes);
-// Lower-case hex of `bytes`.
-std::string HexString(std::string_view bytes);
 
 // "index/<hex(hash)>.sst" for a 16-byte hash.
 std::string SstObjectName(std::string_view hash);

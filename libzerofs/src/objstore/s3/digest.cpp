@@ -5,6 +5,9 @@
 #include <openssl/sha.h>
 
 #include <cstdlib>
+#include <span>
+
+#include "zerofs/common/coding.h"
 
 namespace zerofs::objstore::s3 {
 namespace {
@@ -47,14 +50,7 @@ Md5Digest Md5(std::string_view data) {
 }
 
 std::string Hex(const std::uint8_t* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out += kDigits[data[i] >> 4];
-    out += kDigits[data[i] & 0xf];
-  }
-  return out;
+  return coding::HexEncode(std::span<const std::uint8_t>(data, size));
 }
 
 std::string Base64(const std::uint8_t* data, std::size_t size) {

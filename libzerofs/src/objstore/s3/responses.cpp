@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "objstore/s3/xml.h"
+#include "zerofs/common/coding.h"
 
 namespace zerofs::objstore::s3 {
 namespace {
@@ -28,13 +29,6 @@ Result<std::uint64_t> ParseSize(std::string_view s) {
     return Status::Corruption("bad object size '" + std::string(s) + "' in a listing");
   }
   return value;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -138,8 +132,8 @@ Result<std::string> PercentDecode(std::string_view s) {
     } else if (s[i] != '%') {
       out += s[i];
     } else {
-      const int hi = i + 2 < s.size() ? HexValue(s[i + 1]) : -1;
-      const int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
+      const int hi = i + 2 < s.size() ? coding::HexValue(s[i + 1]) : -1;
+      const int lo = i + 2 < s.size() ? coding::HexValue(s[i + 2]) : -1;
       if (hi < 0 || lo < 0) {
         return Status::Corruption("bad percent-escape in '" + std::string(s) + "'");
       }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "zerofs/common/coding.h"
+
 namespace zerofs::objstore::s3 {
 namespace {
 
@@ -117,17 +119,9 @@ class Parser {
       if (digits.empty()) return Error("empty character reference");
       std::uint32_t cp = 0;
       for (char c : digits) {
-        std::uint32_t d = 0;
-        if (c >= '0' && c <= '9') {
-          d = static_cast<std::uint32_t>(c - '0');
-        } else if (hex && c >= 'a' && c <= 'f') {
-          d = static_cast<std::uint32_t>(c - 'a' + 10);
-        } else if (hex && c >= 'A' && c <= 'F') {
-          d = static_cast<std::uint32_t>(c - 'A' + 10);
-        } else {
-          return Error("bad character reference");
-        }
-        cp = cp * (hex ? 16u : 10u) + d;
+        const int d = hex ? coding::HexValue(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
+        if (d < 0) return Error("bad character reference");
+        cp = cp * (hex ? 16u : 10u) + static_cast<std::uint32_t>(d);
         if (cp > 0x10FFFF) return Error("character reference out of range");
       }
       if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return Error("invalid character reference");

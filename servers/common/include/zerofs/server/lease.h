@@ -30,11 +30,13 @@
 #include <thread>
 
 #include "zerofs/common/result.h"
+#include "zerofs/format.h"
 #include "zerofs/objstore/object_store.h"
 
 namespace zerofs::server {
 
-inline constexpr std::string_view kLeaseKey = "lease";
+// The lease object; its body and its conditional-write rules are docs/format.md §13.
+inline constexpr std::string_view kLeaseKey = format::kLeaseObjectName;
 
 struct LeaseOptions {
   std::string program;  // who holds it, for the message another process shows
