@@ -32,7 +32,7 @@ struct ExtentId {
 using ExtentData = std::shared_ptr<const std::string>;  // nullptr: a hole
 
 struct Batch {
-  std::uint64_t number = 0;                              // the Position of its transactions
+  std::uint64_t number = 0;                              // the BatchNumber of its transactions
   std::uint64_t seq = 0;                                 // set when sealed
   std::vector<index::IndexOp> ops;                       // user ops, in commit order
   std::map<std::string, std::optional<std::string>> kv;  // latest value per key

@@ -112,7 +112,7 @@ Status Collector::DropPendingData(std::uint64_t max_extents, GcStats& stats,
         txn.ZeroRange(ino, found.front() * kExtentBytes,
                       (found.back() - found.front() + 1) * kExtentBytes);
       }
-      ZEROFS_ASSIGN_OR_RETURN(Position pos, volume_.Commit(txn));
+      ZEROFS_ASSIGN_OR_RETURN(BatchNumber pos, volume_.Commit(txn));
       ZEROFS_RETURN_IF_ERROR(volume_.Sync(pos));
       if (found.empty()) {
         stats.files_dropped++;

@@ -153,7 +153,7 @@ Status Collector::CompactSegments(const GcRunOptions& options, GcStats& stats,
     if (group.empty()) return Status::Ok();
     if (options.before_relocate_commit) options.before_relocate_commit();
     ZEROFS_ASSIGN_OR_RETURN(RelocateResult r, pipeline_.CommitRelocations(group));
-    ZEROFS_RETURN_IF_ERROR(volume_.Sync(r.position));
+    ZEROFS_RETURN_IF_ERROR(volume_.Sync(r.batch));
     stats.extents_rewritten += r.moved;
     stats.bytes_rewritten += r.moved_bytes;
     Count(0, 0, 0, r.moved_bytes);

@@ -16,41 +16,14 @@ namespace zerofs::engine {
 
 // The seq of a segment object key ("segments/<16 lower-case hex>"), if it is one.
 inline std::optional<std::uint64_t> SegmentSeqOf(std::string_view key) {
-  if (!key.starts_with(format::kSegmentPrefix)) return std::nullopt;
-  key.remove_prefix(format::kSegmentPrefix.size());
-  if (key.size() != 16) return std::nullopt;
-  std::uint64_t seq = 0;
-  for (char c : key) {
-    std::uint64_t digit = 0;
-    if (c >= '0' && c <= '9') {
-      digit = static_cast<std::uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      digit = static_cast<std::uint64_t>(c - 'a' + 10);
-    } else {
-      return std::nullopt;
-    }
-    seq = seq * 16 + digit;
-  }
-  return seq;
+  return format::ParseSegmentObjectName(key);
 }
 
 // The inode of a pending-drop meta key, if it is one.
 inline std::optional<std::uint64_t> DropInodeOf(std::string_view key) {
   auto name = index::DecodeMetaKey(key);
-  if (!name.ok() || !name->starts_with(format::kMetaDropPrefix)) return std::nullopt;
-  std::string_view hex = name->substr(format::kMetaDropPrefix.size());
-  if (hex.size() != 16) return std::nullopt;
-  std::uint64_t ino = 0;
-  for (char c : hex) {
-    if (c >= '0' && c <= '9') {
-      ino = ino * 16 + static_cast<std::uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      ino = ino * 16 + static_cast<std::uint64_t>(c - 'a' + 10);
-    } else {
-      return std::nullopt;
-    }
-  }
-  return ino;
+  if (!name.ok()) return std::nullopt;
+  return format::ParseDropMetaName(*name);
 }
 
 }  // namespace zerofs::engine

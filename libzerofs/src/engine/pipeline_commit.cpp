@@ -324,7 +324,7 @@ void WritePipeline::NoteFirstChangeLocked() {
   cv_.notify_all();  // the flusher starts its interval
 }
 
-Result<Position> WritePipeline::Commit(const Transaction& txn) {
+Result<BatchNumber> WritePipeline::Commit(const Transaction& txn) {
   if (ctx_.read_only()) return Status::Cancelled("the volume is open read-only");
   for (const TxnOp& op : txn.ops()) {
     if ((op.kind == TxnOp::Kind::kPut || op.kind == TxnOp::Kind::kDelete)) {
@@ -393,7 +393,7 @@ Result<Position> WritePipeline::Commit(const Transaction& txn) {
     ZEROFS_RETURN_IF_ERROR(ApplyTxnLocked(txn, bases, &need_retry));
     open_->journal_bytes += size.journal_bytes;
     if (need_retry) continue;
-    const Position pos = open_->number;
+    const BatchNumber pos = open_->number;
     NoteFirstChangeLocked();
     if (open_->data_bytes >= ctx_.options.segment_target_bytes ||
         open_->extents.size() >= kMaxBatchExtents / 2 ||
@@ -491,9 +491,9 @@ Result<RelocateResult> WritePipeline::CommitRelocations(const std::vector<Reloca
     result.moved++;
     result.moved_bytes += item.from.sealed_length;
   }
-  if (result.moved == 0) return result;  // position 0: nothing to wait for
+  if (result.moved == 0) return result;  // batch 0: nothing to wait for
   open_->journal_bytes += result.moved * kExtentJournalBytes;
-  result.position = open_->number;
+  result.batch = open_->number;
   NoteFirstChangeLocked();
   RequestFlushLocked();
   return result;

@@ -352,11 +352,11 @@ void WritePipeline::OnUploaded(const BatchPtr& batch, const Status& status) {
   cv_.notify_all();
 }
 
-Status WritePipeline::Sync(Position position) {
+Status WritePipeline::Sync(BatchNumber batch) {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Cancelled("volume is closed");
-  Position target = position;
-  if (open_ && position >= open_->number) {
+  BatchNumber target = batch;
+  if (open_ && batch >= open_->number) {
     if (open_->empty()) {
       target = open_->number - 1;
     } else {
@@ -370,7 +370,7 @@ Status WritePipeline::Sync(Position position) {
 }
 
 Status WritePipeline::SyncAll() {
-  Position pos;
+  BatchNumber pos;
   {
     std::lock_guard lock(mu_);
     if (!open_) return Status::Cancelled("volume is closed");

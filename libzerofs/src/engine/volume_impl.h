@@ -40,9 +40,9 @@ class VolumeImpl final : public Volume {
   Result<std::string> Read(std::uint64_t inode, std::uint64_t offset,
                            std::uint64_t length) override;
   void ReadAhead(std::uint64_t inode, std::uint64_t offset, std::uint64_t length) override;
-  Result<Position> Commit(const Transaction& txn) override { return pipeline_.Commit(txn); }
+  Result<BatchNumber> Commit(const Transaction& txn) override { return pipeline_.Commit(txn); }
   Result<std::uint64_t> AllocateInode() override { return pipeline_.AllocateInode(); }
-  Status Sync(Position position) override { return pipeline_.Sync(position); }
+  Status Sync(BatchNumber batch) override { return pipeline_.Sync(batch); }
   Status SyncAll() override { return pipeline_.SyncAll(); }
   Status Snapshot() override;
   Status Close() override;

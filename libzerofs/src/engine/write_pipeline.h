@@ -53,7 +53,7 @@ struct Relocation {
   ExtentData data;
 };
 struct RelocateResult {
-  Position position = 0;
+  BatchNumber batch = 0;  // the batch the relocation joined (0: nothing moved)
   std::uint64_t moved = 0;        // extents whose map entry moved
   std::uint64_t moved_bytes = 0;  // their sealed bytes at the old place
 };
@@ -97,7 +97,7 @@ class WritePipeline {
                                                std::uint64_t last) const;
 
   // --- changes (pipeline_commit.cpp) ---
-  Result<Position> Commit(const Transaction& txn);
+  Result<BatchNumber> Commit(const Transaction& txn);
   Result<std::uint64_t> AllocateInode();
   // Puts each extent into the open batch, to be rewritten into the next segment, but only if
   // the extent map still points at `from` and no newer change to it is in flight: a
@@ -106,7 +106,7 @@ class WritePipeline {
   static constexpr std::size_t kMaxRelocationGroup = 16384;
 
   // --- durability (pipeline_flush.cpp) ---
-  Status Sync(Position position);
+  Status Sync(BatchNumber batch);
   Status SyncAll();
   // Flushes what is buffered (writers), stops the threads and closes: later calls fail.
   // Returns the failure that stopped the pipeline, if one did.

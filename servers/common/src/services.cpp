@@ -325,7 +325,7 @@ void Services::AddVolume(ServedVolume& volume) {
                 static_cast<double>(s.snapshots_written));
     out.Gauge("zerofs_durable_seq", "every segment up to this seq is in the bucket",
               static_cast<double>(s.durable_seq));
-    out.Gauge("zerofs_committed_seq", "the seq the next change gets",
+    out.Gauge("zerofs_committed_seq", "the write batch number the next change joins (counted from this open)",
               static_cast<double>(s.committed_seq));
     out.Gauge("zerofs_writer_epoch", "the writer epoch of this volume",
               static_cast<double>(s.writer_epoch));

@@ -46,8 +46,6 @@ namespace zerofs::engine {
 // seqs and no batch number, and a batch's seq is only known once it is sealed. Meaningful
 // only to the Volume instance that returned it (a reopen starts again at 1).
 using BatchNumber = std::uint64_t;
-// The former name of BatchNumber, still spelled so inside the engine.
-using Position = BatchNumber;
 
 enum class OpenMode : std::uint8_t {
   kWrite = 0,     // the single writer: fences any earlier writer
