@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "test_keys.h"
 #include "zerofs/crypto/frame.h"
 
 using namespace zerofs;
@@ -16,14 +17,6 @@ crypto::WrappedVolumeKey Generate(const char* password) {
       crypto::GenerateVolumeKey(Secret(password), Argon2Params::Minimum(), crypto::SystemRandom());
   REQUIRE(made.ok());
   return std::move(made).value();
-}
-
-bool SameKeys(const crypto::KeyRing& a, const crypto::KeyRing& b) {
-  for (std::size_t i = 0; i < crypto::kKeyPurposeCount; ++i) {
-    const auto p = static_cast<crypto::KeyPurpose>(i);
-    if (!std::equal(a.Subkey(p).begin(), a.Subkey(p).end(), b.Subkey(p).begin())) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -39,11 +32,11 @@ TEST_CASE("a generated key file unlocks with its password and yields the same ke
   REQUIRE(unlocked.ok());
   CHECK(unlocked->uuid == made.key.uuid);
   CHECK(unlocked->kdf == Argon2Params::Minimum());
-  CHECK(SameKeys(*unlocked->keys, *made.key.keys));
+  CHECK(testing::SameKeys(*unlocked->keys, *made.key.keys));
   // Two volumes never share a uuid or keys.
   const crypto::WrappedVolumeKey second = Generate("pw");
   CHECK(second.key.uuid != made.key.uuid);
-  CHECK_FALSE(SameKeys(*second.key.keys, *made.key.keys));
+  CHECK_FALSE(testing::SameKeys(*second.key.keys, *made.key.keys));
 }
 
 TEST_CASE("a wrong password is kPermissionDenied naming the volume") {
@@ -87,7 +80,7 @@ TEST_CASE("re-wrapping keeps the data key and retires the old password") {
         StatusCode::kPermissionDenied);
   Result<crypto::VolumeKey> reopened = crypto::UnlockVolumeKey(changed->key_file, Secret("new"));
   REQUIRE(reopened.ok());
-  CHECK(SameKeys(*reopened->keys, *made.key.keys));
+  CHECK(testing::SameKeys(*reopened->keys, *made.key.keys));
   Result<std::string> data = crypto::OpenFrame(
       reopened->keys->Subkey(crypto::KeyPurpose::kSegmentFrame), "aad", frame, 100, "f");
   REQUIRE(data.ok());

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../crypto/test_keys.h"
 #include "zerofs/crypto/frame.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/objstore/memory_store.h"
@@ -63,14 +64,6 @@ class RecordingStore final : public objstore::ObjectStore {
   std::vector<std::string> log_;
 };
 
-bool SameKeys(const crypto::KeyRing& a, const crypto::KeyRing& b) {
-  for (std::size_t i = 0; i < crypto::kKeyPurposeCount; ++i) {
-    const auto p = static_cast<crypto::KeyPurpose>(i);
-    if (!std::equal(a.Subkey(p).begin(), a.Subkey(p).end(), b.Subkey(p).begin())) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("a created volume opens with its password and yields the same keys") {
@@ -81,13 +74,13 @@ TEST_CASE("a created volume opens with its password and yields the same keys") {
   REQUIRE(opened.ok());
   CHECK(opened->uuid == created->uuid);
   CHECK(opened->kdf == Argon2Params::Minimum());
-  CHECK(SameKeys(*opened->keys, *created->keys));
+  CHECK(testing::SameKeys(*opened->keys, *created->keys));
   // Two volumes never share a uuid or keys.
   objstore::MemoryStore other;
   Result<crypto::VolumeKey> second = engine::Volume::Create(other, Secret("pw"), Fast());
   REQUIRE(second.ok());
   CHECK(second->uuid != created->uuid);
-  CHECK_FALSE(SameKeys(*second->keys, *created->keys));
+  CHECK_FALSE(testing::SameKeys(*second->keys, *created->keys));
 }
 
 TEST_CASE("creating a volume where one exists fails clearly and changes nothing") {
@@ -179,7 +172,7 @@ TEST_CASE("changing the password keeps the data key and retires the old password
         StatusCode::kPermissionDenied);
   Result<crypto::VolumeKey> reopened = engine::Volume::OpenKey(store, Secret("new"));
   REQUIRE(reopened.ok());
-  CHECK(SameKeys(*reopened->keys, *created->keys));
+  CHECK(testing::SameKeys(*reopened->keys, *created->keys));
   Result<std::string> data = crypto::OpenFrame(
       reopened->keys->Subkey(crypto::KeyPurpose::kSegmentFrame), "aad", frame, 100, "f");
   REQUIRE(data.ok());
