@@ -5,7 +5,6 @@
 //   ZEROFS_PASSWORD=... embed-vfs [URL]      (default file:///tmp/zerofs-embed-vfs)
 //
 // The password comes from the environment, never from the command line.
-#include <zerofs/crypto/volume_key.h>
 #include <zerofs/engine/volume.h>
 #include <zerofs/objstore/open.h>
 #include <zerofs/vfs/error.h>
@@ -46,8 +45,8 @@ int main(int argc, char** argv) {
   options.password = password;
   auto volume = zerofs::engine::Volume::Open(options);
   if (!volume.ok() && volume.status().IsNotFound()) {
-    auto key = zerofs::crypto::CreateVolumeKey(**store, password);
-    if (!key.ok()) return Fail("create volume", key.status());
+    auto created = zerofs::engine::Volume::Create(**store, password);
+    if (!created.ok()) return Fail("create volume", created.status());
     std::printf("created a new volume in %s\n", url.c_str());
     volume = zerofs::engine::Volume::Open(options);
   }

@@ -22,7 +22,6 @@
 #include <thread>
 #include <vector>
 
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/index/keys.h"
 #include "zerofs/index/records.h"
@@ -118,9 +117,9 @@ int main(int argc, char** argv) {
     char tmpl[] = "/tmp/zerofs-engine-bench-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return 1;
     env.cache_dir = tmpl;
-    crypto::CreateVolumeOptions create;
+    engine::CreateOptions create;
     create.kdf = crypto::Argon2Params::Minimum();
-    if (auto k = crypto::CreateVolumeKey(*env.memory, env.password, create); !k.ok()) {
+    if (auto k = engine::Volume::Create(*env.memory, env.password, create); !k.ok()) {
       Die("init", k.status());
     }
     std::printf("RTT %d ms%s\n", rtt,

@@ -23,7 +23,8 @@
 #include <vector>
 
 #include "zerofs/common/log.h"
-#include "zerofs/crypto/volume_key.h"
+#include "zerofs/crypto/key_file.h"
+#include "zerofs/engine/volume.h"
 #include "zerofs/objstore/memory_store.h"
 #include "zerofs/objstore/open.h"
 #include "zerofs/vfs/error.h"
@@ -94,9 +95,9 @@ struct Bench {
       store = *opened;
     }
     const Secret password("bench-password");
-    crypto::CreateVolumeOptions key_options;
+    engine::CreateOptions key_options;
     key_options.kdf = crypto::Argon2Params::Minimum();
-    auto key = crypto::CreateVolumeKey(*store, password, key_options);
+    auto key = engine::Volume::Create(*store, password, key_options);
     if (!key.ok()) Die("create volume", key.status());
     engine::VolumeOptions options;
     options.store = store;

@@ -17,7 +17,6 @@
 
 #include "fuzz_common.h"
 #include "zerofs/common/log.h"
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/nfs/dispatcher.h"
 #include "zerofs/nfs/nfs3_codec.h"
@@ -163,9 +162,9 @@ VfsNfsHandler& Handler() {
   static VfsNfsHandler* handler = [] {
     auto store = std::make_shared<objstore::MemoryStore>();
     const Secret password("fuzz-password");
-    crypto::CreateVolumeOptions key_options;
+    engine::CreateOptions key_options;
     key_options.kdf = crypto::Argon2Params::Minimum();
-    fuzz::Expect(crypto::CreateVolumeKey(*store, password, key_options).ok(), "a volume key");
+    fuzz::Expect(engine::Volume::Create(*store, password, key_options).ok(), "a volume key");
     engine::VolumeOptions options;
     options.store = store;
     options.password = password;

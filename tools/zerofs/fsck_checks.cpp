@@ -14,7 +14,6 @@
 
 #include "zerofs/common/coding.h"
 #include "zerofs/crypto/envelope.h"
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/chain_format.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/format.h"
@@ -163,7 +162,7 @@ Status Checker::OpenStore() {
   auto store = objstore::Open(config_.storage.url, config_.s3);
   if (!store.ok()) return store.status().WithContext("opening '" + config_.storage.url + "'");
   store_ = std::move(*store);
-  auto key = crypto::OpenVolumeKey(*store_, config_.storage.password);
+  auto key = engine::Volume::OpenKey(*store_, config_.storage.password);
   if (!key.ok()) return key.status();
   key_ = std::move(*key);
   report_.stats.volume_uuid = key_.uuid.ToString();
@@ -805,7 +804,7 @@ Result<FsckReport> Checker::Run() {
       report_.stats.segments++;
       report_.stats.segment_bytes += o.size;
     } else if (o.key == format::kKeyObjectName) {
-      Checked();  // OpenVolumeKey verified it
+      Checked();  // OpenKey verified it
     } else if (o.key == format::kLeaseObjectName) {
       Checked();  // the writer lease: plaintext, a live writer's business
     } else if (o.key != format::kRootObjectName && !o.key.starts_with(format::kIndexPrefix) &&

@@ -25,7 +25,8 @@
 
 #include "commands.h"
 #include "zerofs/common/config.h"
-#include "zerofs/crypto/volume_key.h"
+#include "zerofs/crypto/key_file.h"
+#include "zerofs/engine/volume.h"
 #include "zerofs/objstore/open.h"
 
 namespace zerofs::cli {
@@ -173,9 +174,9 @@ int RunInit(const VolumeOptions& opts) {
   }
   auto kdf = KdfFromFlags(opts, crypto::Argon2Params::Default());
   if (!kdf.ok()) return ReportError(kdf.status());
-  crypto::CreateVolumeOptions create;
+  engine::CreateOptions create;
   create.kdf = kdf->value_or(crypto::Argon2Params::Default());
-  auto key = crypto::CreateVolumeKey(*opened->store, opened->config.storage.password, create);
+  auto key = engine::Volume::Create(*opened->store, opened->config.storage.password, create);
   if (!key.ok()) return ReportError(key.status());
   std::printf("created volume %s at %s\n", key->uuid.ToString().c_str(),
               opened->store->Describe().c_str());
@@ -189,16 +190,16 @@ int RunPasswd(const VolumeOptions& opts) {
   auto kdf = KdfFromFlags(opts, crypto::Argon2Params::Default());
   if (!kdf.ok()) return ReportError(kdf.status());
   // Check the current password before asking for a new one.
-  auto current = crypto::OpenVolumeKey(*opened->store, opened->config.storage.password);
+  auto current = engine::Volume::OpenKey(*opened->store, opened->config.storage.password);
   if (!current.ok()) return ReportError(current.status());
   auto fresh = NewPassword(opts);
   if (!fresh.ok()) return ReportError(fresh.status());
-  crypto::ChangePasswordOptions change;
+  engine::ChangePasswordOptions change;
   if (kdf->has_value()) {
     change.kdf = **kdf;
   }
-  auto key =
-      crypto::ChangeVolumePassword(*opened->store, opened->config.storage.password, *fresh, change);
+  auto key = engine::Volume::ChangePassword(*opened->store, opened->config.storage.password, *fresh,
+                                            change);
   if (!key.ok()) return ReportError(key.status());
   std::printf(
       "changed the password of volume %s; update storage.password or "

@@ -27,7 +27,7 @@ void AppendChainOps(index::JournalRecord& record, std::uint64_t next_seq, std::u
 }  // namespace
 
 Result<RecoveryResult> Recovery::Run() {
-  ZEROFS_ASSIGN_OR_RETURN(ctx_.key, crypto::OpenVolumeKey(ctx_.store(), ctx_.options.password));
+  ZEROFS_ASSIGN_OR_RETURN(ctx_.key, Volume::OpenKey(ctx_.store(), ctx_.options.password));
   ZEROFS_RETURN_IF_ERROR(OpenCacheDir());
   if (ctx_.options.checkpoint.empty()) ZEROFS_RETURN_IF_ERROR(OpenRoot());
   ZEROFS_RETURN_IF_ERROR(OpenReaders());

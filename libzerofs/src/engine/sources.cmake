@@ -1,5 +1,6 @@
 list(APPEND ZEROFS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/volume_impl.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/lifecycle.cpp
   ${CMAKE_CURRENT_LIST_DIR}/recovery.cpp
   ${CMAKE_CURRENT_LIST_DIR}/journal_replayer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/pipeline_commit.cpp

@@ -9,8 +9,8 @@
 #include "zerofs/common/coding.h"
 #include "zerofs/common/log.h"
 #include "zerofs/crypto/codec.h"
+#include "zerofs/crypto/key_file.h"
 #include "zerofs/crypto/random.h"
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/space.h"
 #include "zerofs/format.h"
 #include "zerofs/objstore/latency_store.h"
@@ -192,9 +192,9 @@ Result<std::unique_ptr<ServedVolume>> OpenEphemeralServedVolume() {
   std::string password;
   for (std::uint8_t b : raw) password += coding::HexDigit(b);
   Secret secret(std::move(password));
-  crypto::CreateVolumeOptions create;
+  engine::CreateOptions create;
   create.kdf = crypto::Argon2Params::Minimum();  // the password never leaves the process
-  ZEROFS_RETURN_IF_ERROR(crypto::CreateVolumeKey(*store, secret, create).status());
+  ZEROFS_RETURN_IF_ERROR(engine::Volume::Create(*store, secret, create).status());
   engine::VolumeOptions options;
   options.store = store;
   options.password = secret;

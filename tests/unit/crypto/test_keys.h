@@ -1,6 +1,7 @@
 // Helpers shared by the crypto and segment unit tests: fixed keys and sample data.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -16,6 +17,15 @@ inline std::shared_ptr<const crypto::KeyRing> FixedKeys(std::uint8_t salt = 0) {
   std::array<std::uint8_t, 32> key{};
   for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i + salt);
   return crypto::KeyRing::FromDataKey(key).value();
+}
+
+// Whether two rings hold the same subkeys (derived from the same data key).
+inline bool SameKeys(const crypto::KeyRing& a, const crypto::KeyRing& b) {
+  for (std::size_t i = 0; i < crypto::kKeyPurposeCount; ++i) {
+    const auto p = static_cast<crypto::KeyPurpose>(i);
+    if (!std::equal(a.Subkey(p).begin(), a.Subkey(p).end(), b.Subkey(p).begin())) return false;
+  }
+  return true;
 }
 
 // Bytes that compress like prose or source code.

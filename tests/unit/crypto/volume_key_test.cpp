@@ -1,216 +1,106 @@
+// The volume key as bytes: generate, unlock and re-wrap a key file without any store.
 #include "zerofs/crypto/volume_key.h"
 
-#include <atomic>
 #include <catch2/catch.hpp>
-#include <mutex>
-#include <thread>
+#include <string>
 
+#include "test_keys.h"
 #include "zerofs/crypto/frame.h"
-#include "zerofs/objstore/memory_store.h"
 
 using namespace zerofs;
 using crypto::Argon2Params;
 
 namespace {
 
-crypto::CreateVolumeOptions Fast() {
-  return {Argon2Params::Minimum(), nullptr};
-}
-
-// Records the operations that reach the store, and can run a hook before a put.
-class RecordingStore final : public objstore::ObjectStore {
- public:
-  std::string Describe() const override { return "recording"; }
-  std::vector<std::string> Log() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-  objstore::MemoryStore inner{"inner"};
-  std::function<void()> before_put;
-
- protected:
-  Result<objstore::GetResult> DoGet(std::string_view key,
-                                    std::optional<objstore::ByteRange> range) override {
-    Record("get " + std::string(key));
-    return inner.Get(key, range);
-  }
-  Result<objstore::ObjectInfo> DoPut(std::string_view key, std::string_view data,
-                                     const objstore::PutOptions& options) override {
-    Record("put " + std::string(key));
-    if (before_put) before_put();
-    return inner.Put(key, data, options);
-  }
-  Result<objstore::ObjectInfo> DoHead(std::string_view key) override {
-    Record("head " + std::string(key));
-    return inner.Head(key);
-  }
-  Result<objstore::ListPageResult> DoListPage(std::string_view prefix, std::string_view after,
-                                              std::uint32_t max_keys) override {
-    Record("list " + std::string(prefix));
-    return inner.ListPage(prefix, after, max_keys);
-  }
-  Status DoDelete(std::string_view key) override {
-    Record("delete " + std::string(key));
-    return inner.Delete(key);
-  }
-
- private:
-  void Record(std::string op) {
-    std::lock_guard<std::mutex> lock(mu_);
-    log_.push_back(std::move(op));
-  }
-  std::mutex mu_;
-  std::vector<std::string> log_;
-};
-
-bool SameKeys(const crypto::KeyRing& a, const crypto::KeyRing& b) {
-  for (std::size_t i = 0; i < crypto::kKeyPurposeCount; ++i) {
-    const auto p = static_cast<crypto::KeyPurpose>(i);
-    if (!std::equal(a.Subkey(p).begin(), a.Subkey(p).end(), b.Subkey(p).begin())) return false;
-  }
-  return true;
+crypto::WrappedVolumeKey Generate(const char* password) {
+  Result<crypto::WrappedVolumeKey> made =
+      crypto::GenerateVolumeKey(Secret(password), Argon2Params::Minimum(), crypto::SystemRandom());
+  REQUIRE(made.ok());
+  return std::move(made).value();
 }
 
 }  // namespace
 
-TEST_CASE("a created volume opens with its password and yields the same keys") {
-  objstore::MemoryStore store;
-  Result<crypto::VolumeKey> created = crypto::CreateVolumeKey(store, Secret("pw"), Fast());
-  REQUIRE(created.ok());
-  Result<crypto::VolumeKey> opened = crypto::OpenVolumeKey(store, Secret("pw"));
-  REQUIRE(opened.ok());
-  CHECK(opened->uuid == created->uuid);
-  CHECK(opened->etag == created->etag);
-  CHECK(opened->kdf == Argon2Params::Minimum());
-  CHECK(SameKeys(*opened->keys, *created->keys));
+TEST_CASE("a generated key file unlocks with its password and yields the same keys") {
+  const crypto::WrappedVolumeKey made = Generate("pw");
+  Result<crypto::KeyFile> file = crypto::KeyFile::Parse(made.key_file, "k");
+  REQUIRE(file.ok());
+  CHECK(file->volume_uuid == made.key.uuid);
+  CHECK(file->kdf == Argon2Params::Minimum());
+
+  Result<crypto::VolumeKey> unlocked = crypto::UnlockVolumeKey(made.key_file, Secret("pw"));
+  REQUIRE(unlocked.ok());
+  CHECK(unlocked->uuid == made.key.uuid);
+  CHECK(unlocked->kdf == Argon2Params::Minimum());
+  CHECK(testing::SameKeys(*unlocked->keys, *made.key.keys));
   // Two volumes never share a uuid or keys.
-  objstore::MemoryStore other;
-  Result<crypto::VolumeKey> second = crypto::CreateVolumeKey(other, Secret("pw"), Fast());
-  REQUIRE(second.ok());
-  CHECK(second->uuid != created->uuid);
-  CHECK_FALSE(SameKeys(*second->keys, *created->keys));
+  const crypto::WrappedVolumeKey second = Generate("pw");
+  CHECK(second.key.uuid != made.key.uuid);
+  CHECK_FALSE(testing::SameKeys(*second.key.keys, *made.key.keys));
 }
 
-TEST_CASE("creating a volume where one exists fails clearly and changes nothing") {
-  objstore::MemoryStore store;
-  REQUIRE(crypto::CreateVolumeKey(store, Secret("pw"), Fast()).ok());
-  const std::string before = store.Get(format::kKeyObjectName)->data;
-  Result<crypto::VolumeKey> again = crypto::CreateVolumeKey(store, Secret("other"), Fast());
-  REQUIRE_FALSE(again.ok());
-  CHECK(again.status().code() == StatusCode::kAlreadyExists);
-  CHECK_THAT(again.status().message(), Catch::Contains("volume already exists"));
-  CHECK(store.Get(format::kKeyObjectName)->data == before);
-}
-
-TEST_CASE("racing creates: exactly one wins, the others get the clear error") {
-  for (int round = 0; round < 5; ++round) {
-    objstore::MemoryStore store;
-    std::atomic<int> wins{0};
-    std::atomic<int> already{0};
-    std::vector<std::thread> threads;
-    std::mutex mu;
-    std::vector<std::string> winners;
-    for (int t = 0; t < 6; ++t) {
-      threads.emplace_back([&] {
-        Result<crypto::VolumeKey> r = crypto::CreateVolumeKey(store, Secret("pw"), Fast());
-        if (r.ok()) {
-          ++wins;
-          std::lock_guard<std::mutex> lock(mu);
-          winners.push_back(r->uuid.ToString());
-        } else if (r.status().code() == StatusCode::kAlreadyExists &&
-                   r.status().message().find("volume already exists") != std::string::npos) {
-          ++already;
-        }
-      });
-    }
-    for (auto& th : threads) th.join();
-    REQUIRE(wins == 1);
-    CHECK(already == 5);
-    // The key in the bucket is the winner's.
-    Result<crypto::VolumeKey> opened = crypto::OpenVolumeKey(store, Secret("pw"));
-    REQUIRE(opened.ok());
-    CHECK(opened->uuid.ToString() == winners.at(0));
-  }
-}
-
-TEST_CASE("a wrong password is one clear error, before anything else is touched") {
-  RecordingStore store;
-  Result<crypto::VolumeKey> created = crypto::CreateVolumeKey(store, Secret("right"), Fast());
-  REQUIRE(created.ok());
-  store.inner.Put("segments/0000000000000001", "data").value();
-  const std::size_t ops_before = store.Log().size();
-
-  Result<crypto::VolumeKey> r = crypto::OpenVolumeKey(store, Secret("wrong"));
+TEST_CASE("a wrong password is kPermissionDenied naming the volume") {
+  const crypto::WrappedVolumeKey made = Generate("right");
+  Result<crypto::VolumeKey> r = crypto::UnlockVolumeKey(made.key_file, Secret("wrong"));
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kPermissionDenied);
-  CHECK(r.status().message() == "wrong password for volume " + created->uuid.ToString());
-  const std::vector<std::string> log = store.Log();
-  REQUIRE(log.size() == ops_before + 1);
-  CHECK(log.back() == "get zerofs.key");
+  CHECK(r.status().message() == "wrong password for volume " + made.key.uuid.ToString());
 }
 
-TEST_CASE("opening where there is no volume says so") {
-  objstore::MemoryStore store;
-  Result<crypto::VolumeKey> r = crypto::OpenVolumeKey(store, Secret("pw"));
-  CHECK(r.status().code() == StatusCode::kNotFound);
-  CHECK_THAT(r.status().message(), Catch::Contains("zerofs init"));
-  CHECK(crypto::OpenVolumeKey(store, Secret("")).status().code() == StatusCode::kInvalidArgument);
+TEST_CASE("empty passwords, bad costs and bad bytes are refused") {
+  CHECK(crypto::GenerateVolumeKey(Secret(""), Argon2Params::Minimum(), crypto::SystemRandom())
+            .status()
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(crypto::GenerateVolumeKey(Secret("pw"), Argon2Params{0, 1}, crypto::SystemRandom())
+            .status()
+            .code() == StatusCode::kInvalidArgument);
+  const crypto::WrappedVolumeKey made = Generate("pw");
+  CHECK(crypto::UnlockVolumeKey(made.key_file, Secret("")).status().code() ==
+        StatusCode::kInvalidArgument);
+  Result<crypto::VolumeKey> garbage = crypto::UnlockVolumeKey("{not json", Secret("pw"), "a.key");
+  CHECK(garbage.status().code() == StatusCode::kCorruption);
+  CHECK_THAT(garbage.status().message(), Catch::Contains("a.key"));
 }
 
-TEST_CASE("changing the password keeps the data key and retires the old password") {
-  objstore::MemoryStore store;
-  Result<crypto::VolumeKey> created = crypto::CreateVolumeKey(store, Secret("old"), Fast());
-  REQUIRE(created.ok());
+TEST_CASE("re-wrapping keeps the data key and retires the old password") {
+  const crypto::WrappedVolumeKey made = Generate("old");
   // Data sealed before the change must stay readable after it.
   std::string frame;
-  crypto::SealFrame(created->keys->Subkey(crypto::KeyPurpose::kSegmentFrame), "aad", "payload",
+  crypto::SealFrame(made.key.keys->Subkey(crypto::KeyPurpose::kSegmentFrame), "aad", "payload",
                     crypto::CompressionOptions::None(), crypto::SystemRandom(), &frame);
 
-  crypto::ChangePasswordOptions options;
-  options.kdf = Argon2Params{2, 16384};
-  Result<crypto::VolumeKey> changed =
-      crypto::ChangeVolumePassword(store, Secret("old"), Secret("new"), options);
+  Result<crypto::WrappedVolumeKey> changed = crypto::RewrapVolumeKey(
+      made.key_file, Secret("old"), Secret("new"), Argon2Params{2, 16384}, crypto::SystemRandom());
   REQUIRE(changed.ok());
-  CHECK(changed->uuid == created->uuid);
-  CHECK(changed->etag != created->etag);
-  CHECK(changed->kdf == (Argon2Params{2, 16384}));
+  CHECK(changed->key.uuid == made.key.uuid);
+  CHECK(changed->key.kdf == (Argon2Params{2, 16384}));
+  CHECK(changed->key_file != made.key_file);
 
-  CHECK(crypto::OpenVolumeKey(store, Secret("old")).status().code() ==
+  CHECK(crypto::UnlockVolumeKey(changed->key_file, Secret("old")).status().code() ==
         StatusCode::kPermissionDenied);
-  Result<crypto::VolumeKey> reopened = crypto::OpenVolumeKey(store, Secret("new"));
+  Result<crypto::VolumeKey> reopened = crypto::UnlockVolumeKey(changed->key_file, Secret("new"));
   REQUIRE(reopened.ok());
-  CHECK(SameKeys(*reopened->keys, *created->keys));
+  CHECK(testing::SameKeys(*reopened->keys, *made.key.keys));
   Result<std::string> data = crypto::OpenFrame(
       reopened->keys->Subkey(crypto::KeyPurpose::kSegmentFrame), "aad", frame, 100, "f");
   REQUIRE(data.ok());
   CHECK(*data == "payload");
+
+  // No cost parameters given: the key file's are kept.
+  Result<crypto::WrappedVolumeKey> kept = crypto::RewrapVolumeKey(
+      changed->key_file, Secret("new"), Secret("newer"), std::nullopt, crypto::SystemRandom());
+  REQUIRE(kept.ok());
+  CHECK(kept->key.kdf == (Argon2Params{2, 16384}));
 }
 
-TEST_CASE("changing the password needs the old one") {
-  objstore::MemoryStore store;
-  REQUIRE(crypto::CreateVolumeKey(store, Secret("old"), Fast()).ok());
-  const std::string before = store.Get(format::kKeyObjectName)->data;
-  Result<crypto::VolumeKey> r = crypto::ChangeVolumePassword(store, Secret("guess"), Secret("new"));
-  CHECK(r.status().code() == StatusCode::kPermissionDenied);
-  CHECK(store.Get(format::kKeyObjectName)->data == before);
-  CHECK(crypto::ChangeVolumePassword(store, Secret("old"), Secret("")).status().code() ==
-        StatusCode::kInvalidArgument);
-}
-
-TEST_CASE("a concurrent change of the key file is detected, not overwritten") {
-  RecordingStore store;
-  REQUIRE(crypto::CreateVolumeKey(store, Secret("old"), Fast()).ok());
-  std::string sneaked;
-  store.before_put = [&] {
-    // Another administrator changes the password between our read and our write.
-    store.before_put = nullptr;
-    Result<crypto::VolumeKey> other =
-        crypto::ChangeVolumePassword(store.inner, Secret("old"), Secret("theirs"));
-    REQUIRE(other.ok());
-    sneaked = store.inner.Get(format::kKeyObjectName)->data;
-  };
-  Result<crypto::VolumeKey> r = crypto::ChangeVolumePassword(store, Secret("old"), Secret("mine"));
-  CHECK(r.status().code() == StatusCode::kPreconditionFailed);
-  CHECK(store.inner.Get(format::kKeyObjectName)->data == sneaked);
-  CHECK(crypto::OpenVolumeKey(store, Secret("theirs")).ok());
+TEST_CASE("re-wrapping needs the old password and a new one") {
+  const crypto::WrappedVolumeKey made = Generate("old");
+  CHECK(crypto::RewrapVolumeKey(made.key_file, Secret("guess"), Secret("new"), std::nullopt,
+                                crypto::SystemRandom())
+            .status()
+            .code() == StatusCode::kPermissionDenied);
+  CHECK(crypto::RewrapVolumeKey(made.key_file, Secret("old"), Secret(""), std::nullopt,
+                                crypto::SystemRandom())
+            .status()
+            .code() == StatusCode::kInvalidArgument);
 }

@@ -6,7 +6,6 @@
 #include <random>
 #include <string>
 
-#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/objstore/memory_store.h"
 
@@ -19,9 +18,9 @@ inline const Secret& TestPassword() {
 
 // Creates the key file of a new volume in `store` (cheap Argon2 costs).
 inline void InitVolume(objstore::ObjectStore& store) {
-  crypto::CreateVolumeOptions options;
+  engine::CreateOptions options;
   options.kdf = crypto::Argon2Params::Minimum();
-  auto key = crypto::CreateVolumeKey(store, TestPassword(), options);
+  auto key = engine::Volume::Create(store, TestPassword(), options);
   REQUIRE(key.ok());
 }
 

@@ -47,7 +47,7 @@ TEST_CASE("JournalReplayer applies the chain in bounded steps and follows a new 
   InitVolume(*store);
   WriteKeys(store, 0, 5);  // fence at seq 1, then one segment per key
 
-  auto key = crypto::OpenVolumeKey(*store, TestPassword());
+  auto key = engine::Volume::OpenKey(*store, TestPassword());
   REQUIRE(key.ok());
   segment::SegmentReader reader(store, key->keys, key->uuid);
   TempDir dir;

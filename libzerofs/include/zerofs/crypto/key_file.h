@@ -5,8 +5,8 @@
 // from the password. The AAD of the seal binds the uuid and the cost parameters. Nothing in
 // the file is secret without the password; the data key never leaves guarded memory.
 //
-// This header is the pure format: parse, encode, wrap and unwrap. volume_key.h does the
-// object-store side (create once, open, change the password).
+// This header is the format: parse, encode, wrap and unwrap. volume_key.h builds the
+// volume key on it; engine::Volume keeps the file in the bucket.
 //
 // Thread-safety: plain value types and pure functions.
 #pragma once

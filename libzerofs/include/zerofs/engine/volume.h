@@ -14,9 +14,15 @@
 //
 // Reads (Get, Scan, Read) see every committed transaction at once, durable or not.
 //
+// Lifecycle: a volume is created once (Volume::Create writes its key file), opened by every
+// process that serves it (Volume::Open; Volume::OpenKey for tools that only need the key)
+// and may have its password changed (Volume::ChangePassword) while it is open elsewhere:
+// the data key stays the same, so open volumes are not affected.
+//
 // Thread-safety: every method may be called from any thread concurrently. Commit is atomic
 // with respect to other Commits; callers that read, decide and commit (the VFS) hold their
-// own locks across the three.
+// own locks across the three. The static lifecycle functions may run concurrently with each
+// other and with open volumes; the store's conditional writes arbitrate.
 #pragma once
 
 #include <array>
@@ -34,6 +40,9 @@
 #include "zerofs/common/result.h"
 #include "zerofs/common/secret.h"
 #include "zerofs/crypto/codec.h"
+#include "zerofs/crypto/key_file.h"
+#include "zerofs/crypto/random.h"
+#include "zerofs/crypto/volume_key.h"
 #include "zerofs/engine/space.h"
 #include "zerofs/engine/transaction.h"
 #include "zerofs/objstore/object_store.h"
@@ -86,8 +95,20 @@ struct VolumeOptions {
   GcSettings gc;
 };
 
+// How Volume::Create makes the key file of a new volume.
+struct CreateOptions {
+  crypto::Argon2Params kdf = crypto::Argon2Params::Default();
+  crypto::RandomSource* random = nullptr;  // null: crypto::SystemRandom()
+};
+
+// How Volume::ChangePassword re-wraps the data key.
+struct ChangePasswordOptions {
+  std::optional<crypto::Argon2Params> kdf;  // empty: keep the key file's cost parameters
+  crypto::RandomSource* random = nullptr;   // null: crypto::SystemRandom()
+};
+
 struct VolumeStats {
-  std::uint64_t durable_seq = 0;    // every segment up to here is in the bucket
+  std::uint64_t durable_seq = 0;  // every segment up to here is in the bucket
   // The BatchNumber the next Commit gets (a batch number despite the name, which the
   // stats JSON and the zerofs_committed_seq metric keep).
   std::uint64_t committed_seq = 0;
@@ -126,6 +147,24 @@ class Volume {
   // Opens the volume in `options.store` (its key file must exist: `zerofs init`).
   // kPermissionDenied for a wrong password, kNotFound when there is no volume.
   static Result<std::unique_ptr<Volume>> Open(VolumeOptions options);
+
+  // `zerofs init`: a random data key and uuid, wrapped under `password` and PUT as the key
+  // file with If-None-Match: *, so two racing creates cannot make two keys; the loser (and
+  // any create where a volume exists) gets kAlreadyExists "volume already exists at
+  // <store> ...". Open the volume afterwards with Open.
+  static Result<crypto::VolumeKey> Create(objstore::ObjectStore& store, const Secret& password,
+                                          const CreateOptions& options = {});
+  // Reads and unlocks the key file alone, as Open does first: kNotFound "no volume at
+  // <store>" when there is none, kPermissionDenied "wrong password for volume <uuid>".
+  static Result<crypto::VolumeKey> OpenKey(objstore::ObjectStore& store, const Secret& password);
+  // `zerofs passwd`: verifies `old_password` (kPermissionDenied if wrong), re-wraps the same
+  // data key under `new_password` and replaces the key file with If-Match on the etag it
+  // read, so that a concurrent change is detected (kPreconditionFailed), not lost.
+  static Result<crypto::VolumeKey> ChangePassword(objstore::ObjectStore& store,
+                                                  const Secret& old_password,
+                                                  const Secret& new_password,
+                                                  const ChangePasswordOptions& options = {});
+
   virtual ~Volume() = default;
 
   // --- metadata (the index key space) ---
