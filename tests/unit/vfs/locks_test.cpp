@@ -522,9 +522,9 @@ TEST_CASE("locks: random operations by several owners match a byte-by-byte model
   CAPTURE(seed);
   // Small limits, so that ENOLCK is met often; then the defaults, which this never reaches.
   LockTableOptions small;
-  small.max_locks = 24;
-  small.max_locks_per_inode = 14;
-  small.max_locks_per_session = 10;
+  small.max_locks = 12;
+  small.max_locks_per_inode = 8;
+  small.max_locks_per_session = 5;
   const std::vector<LockTableOptions> runs = {small, LockTableOptions{}};
   for (std::size_t k = 0; k < runs.size(); ++k) {
     LockModelRun run(seed + k, runs[k]);
