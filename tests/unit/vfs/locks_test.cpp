@@ -434,6 +434,19 @@ class LockModelRun {
     return a == LockType::kExclusive || b == LockType::kExclusive;
   }
 
+  // A change the model allows: ENOLCK when `next` passes a limit (the model stays), else
+  // OK and the model becomes `next`.
+  void Settle(const std::string& op, const Status& s, Model next, int ino, LockSession session) {
+    if (!WithinLimits(next, ino, session)) {
+      CHECK_ERRNO(s, ENOLCK);
+      ++outcomes[op + " ENOLCK"];
+      return;
+    }
+    REQUIRE_OK(s);
+    model_ = std::move(next);
+    ++outcomes[op + " OK"];
+  }
+
   void Step(int i) {
     const int ino = Pick(kInodes);
     const int who = Pick(static_cast<int>(owners_.size()));
@@ -458,26 +471,14 @@ class LockModelRun {
       if (conflict) {
         CHECK_ERRNO(s, EAGAIN);
         ++outcomes["lock EAGAIN"];
-      } else if (!WithinLimits(next, ino, owner.session)) {
-        CHECK_ERRNO(s, ENOLCK);
-        ++outcomes["lock ENOLCK"];
       } else {
-        REQUIRE_OK(s);
-        model_ = std::move(next);
-        ++outcomes["lock OK"];
+        Settle("lock", s, std::move(next), ino, owner.session);
       }
     } else if (op < 70) {  // unlock
       Model next = model_;
       for (int c = r.first; c <= r.last; ++c) next.At(ino, c).erase(who);
-      const Status s = table_.Unlock(Ino(ino), owner, r.start, r.length);
-      if (!WithinLimits(next, ino, owner.session)) {
-        CHECK_ERRNO(s, ENOLCK);
-        ++outcomes["unlock ENOLCK"];
-      } else {
-        REQUIRE_OK(s);
-        model_ = std::move(next);
-        ++outcomes["unlock OK"];
-      }
+      Settle("unlock", table_.Unlock(Ino(ino), owner, r.start, r.length), std::move(next), ino,
+             owner.session);
     } else if (op < 94) {  // getlock
       std::optional<HeldLock> want;
       for (const HeldLock& l : Expected(model_, ino)) {
