@@ -46,6 +46,7 @@ constexpr ErrnoEntry kErrnos[] = {
     {ESTALE, "ESTALE"},
     {EDQUOT, "EDQUOT"},
     {ENOSYS, "ENOSYS"},
+    {ENOLCK, "ENOLCK"},
 };
 
 StatusCode CodeOf(int errnum) {
@@ -61,7 +62,8 @@ StatusCode CodeOf(int errnum) {
     case EDQUOT:
     case EFBIG:
     case ENFILE:
-    case EMFILE: return StatusCode::kNoSpace;
+    case EMFILE:
+    case ENOLCK: return StatusCode::kNoSpace;
     case EOPNOTSUPP:
     case ENOSYS: return StatusCode::kNotSupported;
     case EROFS: return StatusCode::kCancelled;

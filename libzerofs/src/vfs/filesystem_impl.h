@@ -16,6 +16,7 @@
 //                 setattr, atime, xattrs, fallocate).
 //   handles_mu_   the handle table, open counts and orphans.
 //   counters_mu_  the volume counters, held across the Commit that rewrites them.
+// The byte-range lock table (locks_) has its own mutex and takes no other.
 // The files implementing this class: fs_core.cpp (records, commits, open, statfs),
 // fs_names.cpp (lookup, create, mkdir, mknod, symlink, link), fs_remove.cpp (unlink, rmdir,
 // reclaim), fs_rename.cpp, fs_attr.cpp, fs_data.cpp (handles, read, write, fallocate, seek,
@@ -100,6 +101,7 @@ class FilesystemImpl final : public Filesystem {
   Result<StatFs> StatFilesystem() override;
   Status SyncAll() override;
   engine::Volume& volume() override { return *volume_; }
+  LockTable& locks() override { return locks_; }
 
  private:
   struct Handle {
@@ -182,6 +184,7 @@ class FilesystemImpl final : public Filesystem {
 
   FilesystemOptions options_;
   engine::Volume* volume_;
+  LockTable locks_;  // byte-range locks; its own mutex, innermost, never held across calls
 
   RwLock ns_mu_;
   std::array<std::mutex, 64> inode_mu_;

@@ -86,7 +86,7 @@ Result<std::unique_ptr<Filesystem>> Filesystem::Open(FilesystemOptions options) 
 }
 
 FilesystemImpl::FilesystemImpl(FilesystemOptions options)
-    : options_(std::move(options)), volume_(options_.volume.get()) {
+    : options_(std::move(options)), volume_(options_.volume.get()), locks_(options_.locks) {
   std::random_device rd;
   generation_state_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }

@@ -9,5 +9,6 @@ list(APPEND ZEROFS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/fs_data.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fs_dir.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fs_xattr.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/locks.cpp
   ${CMAKE_CURRENT_LIST_DIR}/paths.cpp
 )

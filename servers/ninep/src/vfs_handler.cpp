@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +21,7 @@
 #include "zerofs/common/log.h"
 #include "zerofs/ninep/codec.h"
 #include "zerofs/vfs/error.h"
+#include "zerofs/vfs/locks.h"
 
 namespace zerofs::ninep {
 
@@ -44,8 +45,6 @@ constexpr std::uint32_t kOpenFlagsPassed = vfs::kOpenAccessMode | vfs::kOpenTrun
 constexpr std::uint32_t kOpenExclusive = 0200;  // O_EXCL, P9_DOTL_EXCL
 // Directory entries asked of the VFS per Treaddir: more would be read and thrown away.
 constexpr std::size_t kMaxReaddirEntries = 4096;
-// Locks one inode may carry (ENOLCK beyond), so that one file's list stays short.
-constexpr std::size_t kMaxLocksPerInode = 4096;
 
 Errno Fail(const Status& status) {
   const int e = vfs::ErrnoOf(status);
@@ -133,79 +132,65 @@ bool ResolveUid(const Tattach& req, std::uint32_t* uid) {
   return true;
 }
 
-struct LockOwner {
-  const void* connection = nullptr;
-  std::uint32_t proc_id = 0;
-  std::string client_id;
-  friend bool operator==(const LockOwner&, const LockOwner&) = default;
-};
-
-struct LockRange {
-  LockOwner owner;
-  std::uint8_t type = kLockTypeRead;
-  std::uint64_t start = 0;
-  std::uint64_t end = 0;  // inclusive; UINT64_MAX: to the end of the file, however far
-};
-
-constexpr std::uint64_t kLockEof = std::numeric_limits<std::uint64_t>::max();
-
-std::uint64_t LockEnd(std::uint64_t start, std::uint64_t length) {
-  if (length == 0 || length - 1 > kLockEof - start) return kLockEof;
-  return start + length - 1;
+vfs::LockType LockTypeOf(std::uint8_t type) {
+  return type == kLockTypeWrite ? vfs::LockType::kExclusive : vfs::LockType::kShared;
 }
 
-bool Overlaps(const LockRange& r, std::uint64_t start, std::uint64_t end) {
-  return r.start <= end && start <= r.end;
-}
+struct ConnectionLocks;
 
 }  // namespace
 
 struct VfsHandler::Shared {
   Shared(std::shared_ptr<vfs::Filesystem> f, VfsHandlerOptions o) : fs(std::move(f)), options(o) {}
 
-  // Removes `owner`'s locks on `ino` within [start, end], splitting ranges it cuts.
-  void UnlockLocked(Ino ino, const LockOwner& owner, std::uint64_t start, std::uint64_t end) {
-    auto it = locks.find(ino);
-    if (it == locks.end()) return;
-    std::vector<LockRange>& ranges = it->second;
-    std::vector<LockRange> kept;
-    kept.reserve(ranges.size());
-    for (LockRange& r : ranges) {
-      if (!(r.owner == owner) || !Overlaps(r, start, end)) {
-        kept.push_back(std::move(r));
-        continue;
-      }
-      if (r.start < start) {
-        LockRange left = r;
-        left.end = start - 1;
-        kept.push_back(std::move(left));
-      }
-      if (r.end > end) {
-        LockRange right = r;
-        right.start = end + 1;
-        kept.push_back(std::move(right));
-      }
-    }
-    lock_count = lock_count - ranges.size() + kept.size();
-    if (kept.empty()) {
-      locks.erase(it);
-    } else {
-      ranges = std::move(kept);
-    }
-  }
-
   const std::shared_ptr<vfs::Filesystem> fs;
   const VfsHandlerOptions options;
   std::atomic<std::uint64_t> xattr_buffer_bytes{0};
 
-  mutable std::mutex lock_mu;
-  std::unordered_map<Ino, std::vector<LockRange>> locks;  // GUARDED_BY(lock_mu)
-  std::size_t lock_count = 0;                             // GUARDED_BY(lock_mu)
+  // The lock session of each connection that holds locks, by its FidTable.
+  std::mutex sessions_mu;
+  std::unordered_map<const void*, std::weak_ptr<ConnectionLocks>>
+      sessions;  // GUARDED_BY(sessions_mu)
 };
 
 namespace {
 
 using Shared = VfsHandler::Shared;
+
+// The lock session of one connection in the Filesystem's lock table: made by its first
+// Tlock and held by every fid that took a lock; when the last of them is clunked (at the
+// latest, when the connection closes) every lock left in the session is released.
+struct ConnectionLocks {
+  ConnectionLocks(std::shared_ptr<Shared> s, const void* conn)
+      : shared(std::move(s)), connection(conn), session(shared->fs->locks().NewSession()) {}
+  ~ConnectionLocks() {
+    shared->fs->locks().ReleaseSession(session);
+    std::lock_guard lock(shared->sessions_mu);
+    auto it = shared->sessions.find(connection);
+    // A Tlock may already have put a new session in place of this expiring one.
+    if (it != shared->sessions.end() && it->second.expired()) shared->sessions.erase(it);
+  }
+  ConnectionLocks(const ConnectionLocks&) = delete;
+  ConnectionLocks& operator=(const ConnectionLocks&) = delete;
+
+  const std::shared_ptr<Shared> shared;
+  const void* const connection;
+  const vfs::LockSession session;
+};
+
+// The session of `connection`, made if it has none and `create`; nullptr otherwise.
+std::shared_ptr<ConnectionLocks> SessionOf(const std::shared_ptr<Shared>& shared,
+                                           const void* connection, bool create) {
+  std::lock_guard lock(shared->sessions_mu);
+  std::weak_ptr<ConnectionLocks>& slot = shared->sessions[connection];
+  std::shared_ptr<ConnectionLocks> session = slot.lock();
+  if (session == nullptr && create) {
+    session = std::make_shared<ConnectionLocks>(shared, connection);
+    slot = session;
+  }
+  if (session == nullptr) shared->sessions.erase(connection);
+  return session;
+}
 
 enum class FidKind : std::uint8_t {
   kInode,       // names an inode; may be opened
@@ -221,10 +206,7 @@ struct VfsFid final : FidHandle {
       : shared(std::move(s)), cred(std::move(c)), connection(conn), ino(i), type(t) {}
 
   ~VfsFid() override {
-    if (!lock_owners.empty()) {
-      std::lock_guard lock(shared->lock_mu);
-      for (const LockOwner& owner : lock_owners) shared->UnlockLocked(ino, owner, 0, kLockEof);
-    }
+    for (const vfs::LockOwner& owner : lock_owners) shared->fs->locks().ReleaseOwner(ino, owner);
     if (handle != kNoHandle) {
       Status s = shared->fs->Release(handle);
       if (!s.ok()) ZEROFS_LOG(kDebug) << "9p: release of inode " << ino << ": " << s.ToString();
@@ -244,7 +226,7 @@ struct VfsFid final : FidHandle {
 
   const std::shared_ptr<Shared> shared;
   const std::shared_ptr<const Credentials> cred;
-  const void* const connection;  // the connection's FidTable: lock ownership
+  const void* const connection;  // the connection's FidTable: its lock session
   const Ino ino;
   const FileType type;
   FidKind kind = FidKind::kInode;
@@ -258,8 +240,10 @@ struct VfsFid final : FidHandle {
   bool opened = false;           // GUARDED_BY(mu)
   // An open directory's attributes as of Tlopen: what fstat shows once it was removed
   // (the VFS forgets a removed directory at once, the client still has it open).
-  std::optional<Attr> open_dir_attr;   // GUARDED_BY(mu)
-  std::vector<LockOwner> lock_owners;  // GUARDED_BY(mu): owners that locked through the fid
+  std::optional<Attr> open_dir_attr;  // GUARDED_BY(mu)
+  // The owners that locked through the fid, and their session.
+  std::vector<vfs::LockOwner> lock_owners;        // GUARDED_BY(mu)
+  std::shared_ptr<ConnectionLocks> lock_session;  // GUARDED_BY(mu)
 
   // Xattr fids (set before the fid is published, then guarded by mu).
   std::string xattr_name;
@@ -308,8 +292,7 @@ VfsHandler::VfsHandler(std::shared_ptr<vfs::Filesystem> fs, VfsHandlerOptions op
 VfsHandler::~VfsHandler() = default;
 
 std::size_t VfsHandler::LockCount() const {
-  std::lock_guard lock(shared_->lock_mu);
-  return shared_->lock_count;
+  return shared_->fs->locks().size();
 }
 
 Answer<Rattach> VfsHandler::Attach(RequestContext& ctx, const Tattach& req) {
@@ -776,36 +759,26 @@ Answer<Rlock> VfsHandler::Lock(RequestContext& ctx, const Tlock& req) {
   if (req.type != kLockTypeRead && req.type != kLockTypeWrite && req.type != kLockTypeUnlock) {
     return Fail(EINVAL);
   }
-  LockOwner owner{&ctx.fids, req.proc_id, req.client_id};
-  const std::uint64_t end = LockEnd(req.start, req.length);
-  Shared& s = *shared_;
-  {
-    std::lock_guard lock(s.lock_mu);
-    if (req.type == kLockTypeUnlock) {
-      s.UnlockLocked(fid->ino, owner, req.start, end);
-      return Rlock{kLockSuccess};
-    }
-    auto existing = s.locks.find(fid->ino);
-    const std::vector<LockRange> none;
-    for (const LockRange& r : existing == s.locks.end() ? none : existing->second) {
-      if (r.owner == owner || !Overlaps(r, req.start, end)) continue;
-      if (r.type == kLockTypeWrite || req.type == kLockTypeWrite) {
-        // The kernel waits and retries a blocking request (F_SETLKW) itself; a worker
-        // thread never sleeps here.
-        return Rlock{kLockBlocked};
-      }
-    }
-    // The owner's own locks in the range give way to the new one (POSIX replaces them).
-    s.UnlockLocked(fid->ino, owner, req.start, end);
-    std::vector<LockRange>& now = s.locks[fid->ino];
-    if (s.lock_count >= s.options.max_locks || now.size() >= kMaxLocksPerInode) {
-      if (now.empty()) s.locks.erase(fid->ino);
-      return Fail(ENOLCK);
-    }
-    now.push_back(LockRange{owner, req.type, req.start, end});
-    ++s.lock_count;
+  vfs::LockTable& locks = shared_->fs->locks();
+  if (req.type == kLockTypeUnlock) {
+    // A connection without a session holds no locks: nothing to unlock.
+    auto session = SessionOf(shared_, &ctx.fids, false);
+    if (session == nullptr) return Rlock{kLockSuccess};
+    const vfs::LockOwner owner{session->session, req.proc_id, req.client_id};
+    if (Status s = locks.Unlock(fid->ino, owner, req.start, req.length); !s.ok()) return Fail(s);
+    return Rlock{kLockSuccess};
   }
+  auto session = SessionOf(shared_, &ctx.fids, true);
+  vfs::LockOwner owner{session->session, req.proc_id, req.client_id};
+  Status s = locks.Lock(fid->ino, owner, LockTypeOf(req.type), req.start, req.length);
+  if (vfs::ErrnoOf(s) == EAGAIN) {
+    // The kernel waits and retries a blocking request (F_SETLKW) itself; a worker thread
+    // never sleeps here.
+    return Rlock{kLockBlocked};
+  }
+  if (!s.ok()) return Fail(s);
   std::lock_guard lock(fid->mu);
+  if (fid->lock_session == nullptr) fid->lock_session = std::move(session);
   if (std::find(fid->lock_owners.begin(), fid->lock_owners.end(), owner) ==
       fid->lock_owners.end()) {
     fid->lock_owners.push_back(std::move(owner));
@@ -817,19 +790,19 @@ Answer<Rgetlock> VfsHandler::Getlock(RequestContext& ctx, const Tgetlock& req) {
   auto fid = GetInodeFid(ctx, req.fid);
   if (fid == nullptr) return Fail(EBADF);
   if (req.type != kLockTypeRead && req.type != kLockTypeWrite) return Fail(EINVAL);
-  const LockOwner owner{&ctx.fids, req.proc_id, req.client_id};
-  const std::uint64_t end = LockEnd(req.start, req.length);
-  std::lock_guard lock(shared_->lock_mu);
-  auto it = shared_->locks.find(fid->ino);
-  if (it != shared_->locks.end()) {
-    for (const LockRange& r : it->second) {
-      if (r.owner == owner || !Overlaps(r, req.start, end)) continue;
-      if (r.type != kLockTypeWrite && req.type != kLockTypeWrite) continue;
-      const std::uint64_t length = r.end == kLockEof ? 0 : r.end - r.start + 1;
-      return Rgetlock{r.type, r.start, length, r.owner.proc_id, r.owner.client_id};
-    }
+  // Without a session the connection holds no locks, so every lock is another owner's.
+  auto session = SessionOf(shared_, &ctx.fids, false);
+  const vfs::LockOwner owner{session == nullptr ? vfs::kNoLockSession : session->session,
+                             req.proc_id, req.client_id};
+  std::optional<vfs::HeldLock> held =
+      shared_->fs->locks().GetLock(fid->ino, owner, LockTypeOf(req.type), req.start, req.length);
+  if (!held.has_value()) {
+    return Rgetlock{kLockTypeUnlock, req.start, req.length, req.proc_id, req.client_id};
   }
-  return Rgetlock{kLockTypeUnlock, req.start, req.length, req.proc_id, req.client_id};
+  const std::uint8_t type =
+      held->type == vfs::LockType::kExclusive ? kLockTypeWrite : kLockTypeRead;
+  return Rgetlock{type, held->start, held->length, static_cast<std::uint32_t>(held->owner.process),
+                  held->owner.client};
 }
 
 }  // namespace zerofs::ninep

@@ -515,6 +515,48 @@ TEST_CASE("9p vfs: POSIX locks conflict across connections", "[ninep][vfs]") {
   CHECK(a->Error(Tlock{kRootFid, 9, 0, 0, 0, 1, "x"}) == EINVAL);
 }
 
+TEST_CASE("9p vfs: locks live in the Filesystem's table, shared with other protocols",
+          "[ninep][vfs]") {
+  Fixture f;
+  auto a = f.Connect(0);
+  const std::uint32_t fa = a->Create("shared", 0666, 0);
+  namespace vfs = zerofs::vfs;
+  const vfs::Ino ino = a->Stat(fa).qid.path;
+  vfs::LockTable& table = f.fs().locks();
+  // A lock taken over 9P is in the table, held by the connection's session.
+  CHECK(a->Call<Rlock>(Tlock{fa, kLockTypeWrite, 0, 0, 10, 42, "host"}).status == kLockSuccess);
+  const std::vector<vfs::HeldLock> held = table.LocksOn(ino);
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].owner.process == 42);
+  CHECK(held[0].owner.client == "host");
+  CHECK(held[0].type == vfs::LockType::kExclusive);
+  CHECK(held[0].length == 10);
+  // Another protocol's owner (another session of the same table) conflicts with it...
+  const vfs::LockOwner other{table.NewSession(), 42, "host"};
+  CHECK_ERRNO(table.Lock(ino, other, vfs::LockType::kShared, 5, 1), EAGAIN);
+  REQUIRE_OK(table.Lock(ino, other, vfs::LockType::kShared, 20, 0));
+  // ...and the 9P client sees that owner's locks as it sees another connection's.
+  CHECK(a->Call<Rlock>(Tlock{fa, kLockTypeWrite, 0, 15, 10, 42, "host"}).status == kLockBlocked);
+  Rgetlock g = a->Call<Rgetlock>(Tgetlock{fa, kLockTypeWrite, 15, 0, 7, "host"});
+  CHECK(g.type == kLockTypeRead);
+  CHECK(g.start == 20);
+  CHECK(g.length == 0);
+  CHECK(g.proc_id == 42);
+  CHECK(g.client_id == "host");
+  // Adjacent locks of one owner and type are one lock, as Linux keeps them.
+  CHECK(a->Call<Rlock>(Tlock{fa, kLockTypeWrite, 0, 10, 5, 42, "host"}).status == kLockSuccess);
+  g = a->Call<Rgetlock>(Tgetlock{fa, kLockTypeRead, 12, 1, 9, "host"});
+  CHECK(g.type == kLockTypeWrite);
+  CHECK(g.start == 0);
+  CHECK(g.length == 15);
+  // Clunking releases the 9P owner's locks, not the other protocol's.
+  a->Clunk(fa);
+  CHECK(table.LocksOn(ino) ==
+        std::vector<vfs::HeldLock>{vfs::HeldLock{other, vfs::LockType::kShared, 20, 0}});
+  table.ReleaseSession(other.session);
+  CHECK(f.handler().LockCount() == 0);
+}
+
 TEST_CASE("9p vfs: fsync, bad fids, msize bounds, malformed frames", "[ninep][vfs]") {
   ServerOptions options;
   options.max_msize = 128 * 1024;

@@ -23,6 +23,10 @@
 // Inode numbers are never reused (Volume::AllocateInode); Attr::generation is random per
 // inode, for protocols whose handles carry one.
 //
+// POSIX byte-range locks live in the Filesystem's LockTable (locks()), in memory: every
+// protocol served over one Filesystem takes its locks there, so they conflict across
+// protocols, connections and clients.
+//
 // Thread-safety: every method may be called from any thread concurrently. Namespace changes
 // are serialized; reads, data writes to different files and attribute reads run in parallel.
 // A Filesystem must be destroyed before its Volume is closed, and a Volume serves one
@@ -38,6 +42,7 @@
 
 #include "zerofs/common/result.h"
 #include "zerofs/engine/volume.h"
+#include "zerofs/vfs/locks.h"
 #include "zerofs/vfs/types.h"
 
 namespace zerofs::vfs {
@@ -66,6 +71,8 @@ struct FilesystemOptions {
   // Open handles at most (ENFILE beyond): a client cannot make the server hold unbounded
   // state.
   std::uint64_t max_handles = 1ULL << 20;
+  // The bounds of the byte-range lock table (locks.h).
+  LockTableOptions locks;
 };
 
 class Filesystem {
@@ -160,6 +167,9 @@ class Filesystem {
   // Every change made before the call is durable.
   virtual Status SyncAll() = 0;
   virtual engine::Volume& volume() = 0;
+  // The byte-range locks of the volume's files, shared by every protocol using this
+  // Filesystem.
+  virtual LockTable& locks() = 0;
 };
 
 }  // namespace zerofs::vfs

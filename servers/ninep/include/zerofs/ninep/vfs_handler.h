@@ -20,16 +20,18 @@
 // buffer that Twrite fills and Tclunk commits (SetXattr with the flags; a zero-size
 // create with XATTR_REPLACE is removexattr, as the kernel sends it).
 //
-// Locks: Tlock/Tgetlock keep POSIX byte-range locks in a table in the server, per inode,
-// owned by (connection, proc_id, client_id), so locks conflict across fids, connections
-// and clients. A conflicting Tlock answers "blocked" at once (the kernel retries blocking
-// requests itself), so no worker thread ever waits on a lock. Locks an owner took through
-// a fid are released when that fid is clunked (POSIX: closing the file drops the
-// process's locks) or its connection closes.
+// Locks: Tlock/Tgetlock are POSIX byte-range locks in the Filesystem's lock table
+// (zerofs/vfs/locks.h), which every protocol over the same Filesystem shares. The owner is
+// (the connection's lock session, proc_id, client_id), so locks conflict across fids,
+// connections, clients and protocols. A conflicting Tlock answers "blocked" at once (the
+// kernel retries blocking requests itself), so no worker thread ever waits on a lock. Locks
+// an owner took through a fid are released when that fid is clunked (POSIX: closing the
+// file drops the process's locks); when the last fid of a connection that took a lock is
+// gone (at the latest, when the connection closes) its whole session is released.
 //
 // Bounds: the fids per connection (FidTable), the xattr buffers (max_xattr_bytes each and
-// max_xattr_buffer_bytes in total), the locks (max_locks), the open handles (the VFS's
-// max_handles).
+// max_xattr_buffer_bytes in total), the locks (the VFS's LockTableOptions: in all, per
+// inode, per connection), the open handles (the VFS's max_handles).
 //
 // Thread-safety: every method may be called from many threads at once (see handler.h).
 #pragma once
@@ -51,8 +53,6 @@ struct VfsHandlerOptions {
   std::uint64_t max_xattr_bytes = 64 * 1024;
   // All pending Txattrcreate buffers together (ENOSPC beyond).
   std::uint64_t max_xattr_buffer_bytes = 64ULL << 20;
-  // Byte-range locks held at once over all files (ENOLCK beyond).
-  std::size_t max_locks = 65536;
 };
 
 class VfsHandler final : public Handler {
@@ -86,7 +86,7 @@ class VfsHandler final : public Handler {
   Answer<Rlock> Lock(RequestContext& ctx, const Tlock& req) override;
   Answer<Rgetlock> Getlock(RequestContext& ctx, const Tgetlock& req) override;
 
-  // Locks held now, over all files and connections (tests).
+  // Locks held now in the Filesystem's lock table, over all files and connections (tests).
   std::size_t LockCount() const;
 
   struct Shared;
