@@ -40,7 +40,8 @@ for program in zerofs zerofs-nfs zerofs-9p zerofs-nbd zerofs-mount; do
     *) echo "staged $program --version printed '$version'" >&2; exit 1 ;;
   esac
   libs=$("${run_env[@]}" ldd "$work/stage/bin/$program")
-  grep -q "libzerofs.so.0 => $work/stage/" <<< "$libs" || {
+  # zerofs-mount links the 9P codec, not libzerofs (unit_mount_links).
+  [[ $program == zerofs-mount ]] || grep -q "libzerofs.so.0 => $work/stage/" <<< "$libs" || {
     echo "staged $program does not load the staged libzerofs:" >&2
     echo "$libs" >&2
     exit 1
