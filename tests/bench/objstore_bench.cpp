@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "zerofs/common/config.h"
 #include "zerofs/objstore/open.h"
+#include "zerofs/server/config.h"
 
 namespace {
 
@@ -102,9 +102,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  zerofs::S3Config s3;
+  zerofs::objstore::S3Options s3;
   if (!config_path.empty()) {
-    auto cfg = zerofs::LoadConfigFile(config_path);
+    auto cfg = zerofs::server::LoadConfigFile(config_path);
     if (!cfg.ok()) {
       std::fprintf(stderr, "objstore_bench: %s\n", cfg.status().ToString().c_str());
       return 2;

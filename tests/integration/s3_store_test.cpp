@@ -23,7 +23,7 @@ namespace {
 
 using testing::FaultProxy;
 
-std::shared_ptr<S3Store> OpenOrFail(const S3Config& config, const std::string& bucket,
+std::shared_ptr<S3Store> OpenOrFail(const S3Options& config, const std::string& bucket,
                                     const std::string& prefix) {
   auto store = S3Store::Open(bucket, prefix, config);
   if (!store.ok()) FAIL("S3Store::Open failed: " << store.status());
@@ -33,12 +33,12 @@ std::shared_ptr<S3Store> OpenOrFail(const S3Config& config, const std::string& b
 // Opens a store under a fresh prefix and empties that prefix again at the end.
 class ScopedStore {
  public:
-  explicit ScopedStore(const std::string& name, std::optional<S3Config> config = std::nullopt)
+  explicit ScopedStore(const std::string& name, std::optional<S3Options> config = std::nullopt)
       : server_(testing::LoadS3TestServer()),
         prefix_(testing::UniqueS3Prefix(name)),
-        store_(OpenOrFail(config.value_or(server_.Config()), server_.bucket, prefix_)) {}
+        store_(OpenOrFail(config.value_or(server_.Options()), server_.bucket, prefix_)) {}
   ~ScopedStore() {
-    auto cleanup = OpenOrFail(server_.Config(), server_.bucket, prefix_);
+    auto cleanup = OpenOrFail(server_.Options(), server_.bucket, prefix_);
     auto all = cleanup->List("");
     if (!all.ok()) return;
     std::vector<std::string> keys;
@@ -194,7 +194,7 @@ TEST_CASE("S3Store lists and deletes more than 1000 keys") {
 
 TEST_CASE("S3Store multipart upload above the threshold") {
   testing::S3TestServer server = testing::LoadS3TestServer();
-  S3Config config = server.Config();
+  S3Options config = server.Options();
   config.multipart_threshold_bytes = 5ULL << 20;
   config.multipart_part_bytes = 5ULL << 20;
   ScopedStore store("multipart", config);
@@ -227,7 +227,7 @@ TEST_CASE("S3Store multipart upload above the threshold") {
 TEST_CASE("S3Store retries through injected faults") {
   const testing::S3TestServer server = testing::LoadS3TestServer();
   FaultProxy proxy("127.0.0.1", PortOf(server.endpoint));
-  S3Config config = server.Config();
+  S3Options config = server.Options();
   config.endpoint = proxy.endpoint();
   config.max_retries = 6;
   ScopedStore store("faults", config);
@@ -297,7 +297,7 @@ TEST_CASE("S3Store retries through injected faults") {
     CHECK(denied.message().find("AccessDenied") != std::string::npos);
   }
   SECTION("multipart parts and completion survive faults") {
-    S3Config mp = config;
+    S3Options mp = config;
     mp.multipart_threshold_bytes = 5ULL << 20;
     mp.multipart_part_bytes = 5ULL << 20;
     auto big_store = OpenOrFail(mp, server.bucket, store.prefix());
@@ -334,7 +334,7 @@ TEST_CASE("S3Store retries through injected faults") {
 TEST_CASE("S3Store keeps at most max_parallel requests in flight") {
   const testing::S3TestServer server = testing::LoadS3TestServer();
   FaultProxy proxy("127.0.0.1", PortOf(server.endpoint));
-  S3Config config = server.Config();
+  S3Options config = server.Options();
   config.endpoint = proxy.endpoint();
   config.max_parallel = 3;
   ScopedStore store("parallel", config);
@@ -351,7 +351,7 @@ TEST_CASE("S3Store keeps at most max_parallel requests in flight") {
 TEST_CASE("S3Store without retries reports kUnavailable") {
   const testing::S3TestServer server = testing::LoadS3TestServer();
   FaultProxy proxy("127.0.0.1", PortOf(server.endpoint));
-  S3Config config = server.Config();
+  S3Options config = server.Options();
   config.endpoint = proxy.endpoint();
   config.max_retries = 0;
   ScopedStore store("noretry", config);
@@ -378,7 +378,7 @@ TEST_CASE("S3Store without retries reports kUnavailable") {
 
 TEST_CASE("S3Store rejects wrong credentials clearly") {
   const testing::S3TestServer server = testing::LoadS3TestServer();
-  S3Config config = server.Config();
+  S3Options config = server.Options();
   const std::string wrong_secret = "definitely-not-the-secret-0123456789";
 
   SECTION("wrong secret") {

@@ -15,7 +15,7 @@
 #include <random>
 #include <string>
 
-#include "zerofs/common/config.h"
+#include "zerofs/objstore/s3_options.h"
 
 namespace zerofs::testing {
 
@@ -26,9 +26,9 @@ struct S3TestServer {
   std::string bucket;
   std::string region;
 
-  // A config for this server with test-friendly timeouts.
-  S3Config Config() const {
-    S3Config c;
+  // Client options for this server with test-friendly timeouts.
+  objstore::S3Options Options() const {
+    objstore::S3Options c;
     c.endpoint = endpoint;
     c.region = region;
     c.access_key_id = access_key;

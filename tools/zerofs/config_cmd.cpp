@@ -14,9 +14,9 @@
 #include <string>
 
 #include "commands.h"
-#include "zerofs/common/config.h"
 #include "zerofs/crypto/codec.h"
 #include "zerofs/objstore/open.h"
+#include "zerofs/server/config.h"
 #include "zerofs/server/endpoint.h"
 
 namespace zerofs::cli {
@@ -157,7 +157,7 @@ struct ConfigOptions {
 
 // Checks that need no bucket and that the parser leaves to the programs: the URL's form,
 // the compression setting, the listen addresses. Errors name the file and the key.
-Status CheckSemantics(const Config& cfg, const std::string& origin) {
+Status CheckSemantics(const server::Config& cfg, const std::string& origin) {
   auto fail = [&](const std::string& key, const Status& why) {
     return Status::InvalidArgument(origin + ": '" + key + "': " + why.message());
   };
@@ -167,7 +167,7 @@ Status CheckSemantics(const Config& cfg, const std::string& origin) {
   }
   auto codec = crypto::ParseCompression(cfg.storage.compression);
   if (!codec.ok()) return fail("storage.compression", codec.status());
-  const std::pair<const char*, const ServerConfig*> servers[] = {
+  const std::pair<const char*, const server::ServerConfig*> servers[] = {
       {"servers.nfs", &cfg.nfs}, {"servers.ninep", &cfg.ninep}, {"servers.nbd", &cfg.nbd}};
   for (const auto& [name, srv] : servers) {
     for (const std::string& listen : srv->listen) {
@@ -183,14 +183,14 @@ Status CheckSemantics(const Config& cfg, const std::string& origin) {
 }
 
 int RunCheck(const ConfigOptions& opts) {
-  auto cfg = LoadConfigFile(opts.config_path);
+  auto cfg = server::LoadConfigFile(opts.config_path);
   if (!cfg.ok()) return ReportError(cfg.status());
   Status s = CheckSemantics(*cfg, opts.config_path);
   if (!s.ok()) return ReportError(s);
   std::printf("%s: ok\n", opts.config_path.c_str());
   std::printf("  storage: %s\n",
               cfg->storage.url.empty() ? "(no url: pass --url)" : cfg->storage.url.c_str());
-  const std::pair<const char*, const ServerConfig*> servers[] = {
+  const std::pair<const char*, const server::ServerConfig*> servers[] = {
       {"nfs", &cfg->nfs}, {"ninep", &cfg->ninep}, {"nbd", &cfg->nbd}};
   for (const auto& [name, srv] : servers) {
     if (!srv->enabled) continue;

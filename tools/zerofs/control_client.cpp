@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "zerofs/common/config.h"
+#include "zerofs/server/config.h"
 #include "zerofs/server/control.h"
 
 namespace zerofs::cli {
@@ -20,7 +20,7 @@ void AddControlSocketOption(CLI::App* cmd, std::string& socket_path) {
 Result<std::string> ControlSocketPath(const std::string& flag, const std::string& config_path) {
   if (!flag.empty()) return flag;
   if (!config_path.empty()) {
-    ZEROFS_ASSIGN_OR_RETURN(Config config, LoadConfigFile(config_path));
+    ZEROFS_ASSIGN_OR_RETURN(server::Config config, server::LoadConfigFile(config_path));
     if (!config.control_socket.empty()) return config.control_socket;
   }
   return server::DefaultControlSocket();
@@ -41,7 +41,7 @@ std::optional<std::string> ServingServer(const std::string& socket_flag,
   if (!volume.ok() || !volume->is_object()) return std::nullopt;
   std::string want = url;
   if (want.empty() && !config_path.empty()) {
-    auto config = LoadConfigFile(config_path);
+    auto config = server::LoadConfigFile(config_path);
     if (config.ok()) want = config->storage.url;
   }
   // Without a URL to compare, the socket the user named decides.

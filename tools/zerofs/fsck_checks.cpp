@@ -77,7 +77,8 @@ struct InodeInfo {
 
 class Checker {
  public:
-  Checker(const Config& config, const FsckOptions& options) : config_(config), options_(options) {}
+  Checker(const server::Config& config, const FsckOptions& options)
+      : config_(config), options_(options) {}
 
   Result<FsckReport> Run();
 
@@ -130,7 +131,7 @@ class Checker {
     return false;
   }
 
-  const Config& config_;
+  const server::Config& config_;
   const FsckOptions& options_;
   std::mutex mu_;  // guards report_.findings and the progress callback
   FsckReport report_;
@@ -840,7 +841,7 @@ Result<FsckReport> Checker::Run() {
 
 }  // namespace
 
-Result<FsckReport> RunFsck(const Config& config, const FsckOptions& options) {
+Result<FsckReport> RunFsck(const server::Config& config, const FsckOptions& options) {
   Checker checker(config, options);
   return checker.Run();
 }

@@ -33,9 +33,9 @@
 #include <string>
 #include <vector>
 
-#include "zerofs/common/config.h"
 #include "zerofs/common/result.h"
 #include "zerofs/objstore/object_store.h"
+#include "zerofs/server/config.h"
 
 namespace zerofs::cli {
 
@@ -90,6 +90,6 @@ struct FsckOptions {
 // directory to use (empty: a private temporary one). Fails only when the check cannot run
 // at all: no store, no volume (kNotFound), wrong password (kPermissionDenied), the key file
 // or the listing unreadable. Everything else becomes a finding.
-Result<FsckReport> RunFsck(const Config& config, const FsckOptions& options);
+Result<FsckReport> RunFsck(const server::Config& config, const FsckOptions& options);
 
 }  // namespace zerofs::cli

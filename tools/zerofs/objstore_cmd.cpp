@@ -14,8 +14,8 @@
 #include <memory>
 
 #include "commands.h"
-#include "zerofs/common/config.h"
 #include "zerofs/objstore/open.h"
+#include "zerofs/server/config.h"
 
 namespace zerofs::cli {
 namespace {
@@ -63,7 +63,7 @@ Result<Target> SplitTarget(const ObjstoreOptions& opts, const std::string& arg, 
 
 class StoreCache {
  public:
-  explicit StoreCache(S3Config s3) : s3_(std::move(s3)) {}
+  explicit StoreCache(objstore::S3Options s3) : s3_(std::move(s3)) {}
   Result<std::shared_ptr<objstore::ObjectStore>> Get(const std::string& url) {
     auto it = stores_.find(url);
     if (it != stores_.end()) return it->second;
@@ -73,14 +73,14 @@ class StoreCache {
   }
 
  private:
-  S3Config s3_;
+  objstore::S3Options s3_;
   std::map<std::string, std::shared_ptr<objstore::ObjectStore>> stores_;
 };
 
-Result<S3Config> LoadS3Config(const ObjstoreOptions& opts) {
-  S3Config s3;
+Result<objstore::S3Options> LoadS3Config(const ObjstoreOptions& opts) {
+  objstore::S3Options s3;
   if (!opts.config_path.empty()) {
-    ZEROFS_ASSIGN_OR_RETURN(Config cfg, LoadConfigFile(opts.config_path));
+    ZEROFS_ASSIGN_OR_RETURN(server::Config cfg, server::LoadConfigFile(opts.config_path));
     s3 = cfg.s3;
   }
   if (!opts.endpoint.empty()) s3.endpoint = opts.endpoint;
@@ -235,7 +235,7 @@ void AddObjstoreCommand(CLI::App& app, CommandRunner& run) {
   cmd->add_option("--region", opts->region, "S3 region");
 
   auto stores_for = [opts]() -> Result<std::shared_ptr<StoreCache>> {
-    ZEROFS_ASSIGN_OR_RETURN(S3Config s3, LoadS3Config(*opts));
+    ZEROFS_ASSIGN_OR_RETURN(objstore::S3Options s3, LoadS3Config(*opts));
     return std::make_shared<StoreCache>(std::move(s3));
   };
   auto bind = [&run, opts, stores_for](CLI::App* sub,

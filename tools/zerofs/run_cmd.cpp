@@ -69,7 +69,7 @@ struct Addresses {
 };
 
 Addresses Resolve(const std::vector<std::string>& flag_listen,
-                  const std::vector<std::string>& flag_unix, const ServerConfig& section,
+                  const std::vector<std::string>& flag_unix, const server::ServerConfig& section,
                   std::string_view default_listen) {
   Addresses out;
   out.listen = flag_listen;
@@ -91,9 +91,9 @@ Status CheckListen(const std::vector<std::string>& listen, std::string_view exam
 }
 
 int RunServe(const RunOptions& opts) {
-  Config config;
+  server::Config config;
   if (!opts.config_path.empty()) {
-    auto loaded = LoadConfigFile(opts.config_path);
+    auto loaded = server::LoadConfigFile(opts.config_path);
     if (!loaded.ok()) return ReportError(loaded.status());  // 3 when missing, 2 when bad
     config = std::move(*loaded);
   }

@@ -27,10 +27,10 @@ void AddTakeoverOption(CLI::App* cmd, VolumeAccessOptions& opts) {
                 "writes");
 }
 
-Result<Config> ResolveCliConfig(const VolumeAccessOptions& opts) {
-  Config config;
+Result<server::Config> ResolveCliConfig(const VolumeAccessOptions& opts) {
+  server::Config config;
   if (!opts.config_path.empty()) {
-    ZEROFS_ASSIGN_OR_RETURN(config, LoadConfigFile(opts.config_path));
+    ZEROFS_ASSIGN_OR_RETURN(config, server::LoadConfigFile(opts.config_path));
   }
   // A one-shot command gains nothing from a disk cache, and the configured directory may
   // belong to a running server: use a private one unless told otherwise.
@@ -43,7 +43,7 @@ Result<Config> ResolveCliConfig(const VolumeAccessOptions& opts) {
 
 Result<std::unique_ptr<server::ServedVolume>> OpenCliVolume(const VolumeAccessOptions& opts,
                                                             bool read_only) {
-  ZEROFS_ASSIGN_OR_RETURN(Config config, ResolveCliConfig(opts));
+  ZEROFS_ASSIGN_OR_RETURN(server::Config config, ResolveCliConfig(opts));
   server::VolumeFlags flags = opts.flags;
   flags.read_only = read_only;
   return server::OpenServedVolume(flags, config, "zerofs");

@@ -16,8 +16,8 @@
 #include <memory>
 #include <string>
 
-#include "zerofs/common/config.h"
 #include "zerofs/common/result.h"
+#include "zerofs/server/config.h"
 #include "zerofs/server/volume.h"
 
 namespace zerofs::cli {
@@ -35,7 +35,7 @@ void AddTakeoverOption(CLI::App* cmd, VolumeAccessOptions& opts);
 // The config file (or defaults without --config) with the flags applied and the password
 // resolved (server::ResolveVolumeConfig). Without --cache-dir the cache directory is cleared,
 // so the volume lives in a private temporary directory, with no disk cache.
-Result<Config> ResolveCliConfig(const VolumeAccessOptions& opts);
+Result<server::Config> ResolveCliConfig(const VolumeAccessOptions& opts);
 
 // Opens the volume and its filesystem: read-only (a replica that never fences the writer)
 // or as the writer. A writer open fails with kUnavailable "volume in use ..." while another

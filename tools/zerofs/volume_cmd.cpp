@@ -24,10 +24,10 @@
 #include <optional>
 
 #include "commands.h"
-#include "zerofs/common/config.h"
 #include "zerofs/crypto/key_file.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/objstore/open.h"
+#include "zerofs/server/config.h"
 
 namespace zerofs::cli {
 namespace {
@@ -45,18 +45,18 @@ struct VolumeOptions {
 };
 
 struct OpenedStore {
-  Config config;
+  server::Config config;
   std::shared_ptr<objstore::ObjectStore> store;
 };
 
 Result<OpenedStore> OpenStore(const VolumeOptions& opts) {
-  ZEROFS_ASSIGN_OR_RETURN(Config cfg, LoadConfigFile(opts.config_path));
+  ZEROFS_ASSIGN_OR_RETURN(server::Config cfg, server::LoadConfigFile(opts.config_path));
   if (!opts.url.empty()) cfg.storage.url = opts.url;
   if (cfg.storage.url.empty()) {
     return Status::InvalidArgument(opts.config_path + ": 'storage.url' is not set (or pass --url)");
   }
   if (cfg.storage.password.empty() && !opts.password_file.empty()) {
-    ZEROFS_RETURN_IF_ERROR(ReadPasswordFile(opts.password_file, &cfg.storage.password));
+    ZEROFS_RETURN_IF_ERROR(server::ReadPasswordFile(opts.password_file, &cfg.storage.password));
   }
   if (cfg.storage.password.empty()) {
     if (const char* env = std::getenv(kPasswordEnv); env != nullptr && env[0] != '\0') {

@@ -70,7 +70,7 @@ Result<StoreUrl> ParseUrl(std::string_view url) {
   return BadUrl(url, "unknown scheme '" + std::string(scheme) + "'");
 }
 
-Result<std::shared_ptr<ObjectStore>> Open(std::string_view url, const S3Config& s3) {
+Result<std::shared_ptr<ObjectStore>> Open(std::string_view url, const S3Options& s3) {
   ZEROFS_ASSIGN_OR_RETURN(StoreUrl parsed, ParseUrl(url));
   switch (parsed.scheme) {
     case Scheme::kMemory: return std::shared_ptr<ObjectStore>(MemoryStore::Named(parsed.bucket));

@@ -17,7 +17,7 @@ std::string TrimSlashes(std::string_view s) {
 }  // namespace
 
 Result<std::shared_ptr<S3Store>> S3Store::Open(const std::string& bucket, const std::string& prefix,
-                                               const S3Config& config) {
+                                               const S3Options& config) {
   if (bucket.empty()) return Status::InvalidArgument("S3 store without a bucket name");
   if (config.max_parallel == 0) {
     return Status::InvalidArgument("[s3] max_parallel must be at least 1");

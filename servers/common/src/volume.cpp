@@ -139,7 +139,7 @@ Result<std::unique_ptr<ServedVolume>> OpenServedVolume(const VolumeFlags& flags,
   options.cache_dir = resolved.cache.dir;
   options.mode = writer ? engine::OpenMode::kWrite : engine::OpenMode::kReadOnly;
   options.checkpoint = flags.checkpoint;
-  options.gc = engine::GcSettingsFromConfig(resolved.gc);
+  options.gc = GcSettingsFromConfig(resolved.gc);
   options.memory_cache_bytes = resolved.cache.memory_mb << 20;
   options.disk_cache_bytes = resolved.cache.disk_gb << 30;
   auto compression = crypto::ParseCompression(resolved.storage.compression);

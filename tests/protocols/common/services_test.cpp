@@ -14,7 +14,7 @@
 namespace {
 
 using nlohmann::json;
-using zerofs::Config;
+using zerofs::server::Config;
 using zerofs::StatusCode;
 using zerofs::server::CallControl;
 using zerofs::server::OpenServedVolume;

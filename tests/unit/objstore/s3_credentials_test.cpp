@@ -79,7 +79,7 @@ TEST_CASE("Credentials: resolution order") {
   { std::ofstream(dir / ".aws" / "credentials") << kFile; }
   FakeEnv().clear();
   FakeEnv()["HOME"] = dir.string();
-  S3Config config;
+  S3Options config;
 
   SECTION("the config wins over everything") {
     FakeEnv()["AWS_ACCESS_KEY_ID"] = "AKIDENV";
@@ -111,7 +111,7 @@ TEST_CASE("Credentials: resolution order") {
     REQUIRE(c.ok());
     CHECK(c->access_key_id == "AKIDDEFAULT");
   }
-  SECTION("AWS_PROFILE picks the profile, S3Config::profile overrides it") {
+  SECTION("AWS_PROFILE picks the profile, S3Options::profile overrides it") {
     FakeEnv()["AWS_PROFILE"] = "work";
     auto c = ResolveCredentials(config, &LookupFake);
     REQUIRE(c.ok());

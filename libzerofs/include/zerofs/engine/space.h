@@ -20,11 +20,9 @@
 #include <optional>
 #include <string>
 
-#include "zerofs/common/config.h"
-
 namespace zerofs::engine {
 
-// How the writer collects garbage (VolumeOptions::gc, config section [gc]).
+// How the writer collects garbage (VolumeOptions::gc; a config file's [gc] section fills it).
 struct GcSettings {
   // Run the collector in the background on the writer.
   bool background = true;
@@ -53,22 +51,6 @@ struct GcSettings {
   std::uint64_t rewrite_bytes_per_second = 0;
   std::uint32_t max_busy_percent = 100;
 };
-
-// The settings of a config file's [gc] section.
-inline GcSettings GcSettingsFromConfig(const GcConfig& config) {
-  GcSettings s;
-  s.background = config.background;
-  s.interval = std::chrono::seconds(config.interval_s);
-  s.rewrite_bytes_per_round = config.rewrite_mb_per_round << 20;
-  s.deletes_per_round = config.deletes_per_round;
-  s.compact_below_live_fraction = config.compact_below_live_percent / 100.0;
-  s.max_amplification = config.max_amplification_percent / 100.0;
-  s.small_segment_bytes = config.small_segment_mb << 20;
-  s.deletion_grace = std::chrono::seconds(config.deletion_grace_s);
-  s.rewrite_bytes_per_second = config.rewrite_mb_per_s << 20;
-  s.max_busy_percent = config.max_busy_percent;
-  return s;
-}
 
 // One on-demand run (Volume::RunGc).
 struct GcRunOptions {

@@ -1,6 +1,6 @@
 // Opening a store from a URL.
 //
-//   s3://bucket            s3://bucket/some/prefix   (settings from S3Config)
+//   s3://bucket            s3://bucket/some/prefix   (settings from S3Options)
 //   file:///absolute/path  (a directory; created if missing)
 //   memory://name          (process-wide store shared by name)
 //
@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "zerofs/common/config.h"
 #include "zerofs/objstore/object_store.h"
+#include "zerofs/objstore/s3_options.h"
 
 namespace zerofs::objstore {
 
@@ -28,6 +28,6 @@ struct StoreUrl {
 
 Result<StoreUrl> ParseUrl(std::string_view url);
 
-Result<std::shared_ptr<ObjectStore>> Open(std::string_view url, const S3Config& s3 = {});
+Result<std::shared_ptr<ObjectStore>> Open(std::string_view url, const S3Options& s3 = {});
 
 }  // namespace zerofs::objstore

@@ -1,10 +1,10 @@
 // S3Store: an ObjectStore on an S3-compatible server (s3://bucket/prefix).
 //
-// libcurl with a pool of reusable connections (up to S3Config::max_parallel requests in
+// libcurl with a pool of reusable connections (up to S3Options::max_parallel requests in
 // flight at once; further callers wait for a free slot), AWS Signature V4 computed with
 // OpenSSL, path-style or virtual-hosted addressing, any region and endpoint. Credentials
-// come from S3Config, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
-// else the ~/.aws/credentials profile (S3Config::profile, AWS_PROFILE or "default").
+// come from S3Options, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
+// else the ~/.aws/credentials profile (S3Options::profile, AWS_PROFILE or "default").
 //
 // Retryable failures (HTTP 429/500/502/503/504, SlowDown, timeouts, connection resets) are
 // retried up to max_retries times with exponential backoff and full jitter, each attempt
@@ -36,8 +36,8 @@
 #include <memory>
 #include <string>
 
-#include "zerofs/common/config.h"
 #include "zerofs/objstore/object_store.h"
+#include "zerofs/objstore/s3_options.h"
 
 namespace zerofs::objstore {
 
@@ -47,7 +47,7 @@ class S3Store final : public ObjectStore {
   // kPermissionDenied for wrong credentials, kNotFound for a missing bucket.
   static Result<std::shared_ptr<S3Store>> Open(const std::string& bucket,
                                                const std::string& prefix,
-                                               const S3Config& config);
+                                               const S3Options& config);
   ~S3Store() override;
 
   Capabilities capabilities() const override;

@@ -72,7 +72,7 @@ Result<Credentials> ParseCredentialsFile(std::string_view text, std::string_view
   return out;
 }
 
-Result<Credentials> ResolveCredentials(const S3Config& config, EnvLookup env) {
+Result<Credentials> ResolveCredentials(const S3Options& config, EnvLookup env) {
   if (!config.access_key_id.empty()) {
     if (config.secret_access_key.empty()) {
       return Status::InvalidArgument("[s3] access_key_id is set but secret_access_key is not");

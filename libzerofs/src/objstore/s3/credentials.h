@@ -1,8 +1,8 @@
 // Where S3Store's credentials come from, in the order the AWS tools use:
-//   1. S3Config::access_key_id / secret_access_key / session_token,
+//   1. S3Options::access_key_id / secret_access_key / session_token,
 //   2. the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
 //   3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials),
-//      profile S3Config::profile, else AWS_PROFILE, else "default".
+//      profile S3Options::profile, else AWS_PROFILE, else "default".
 // The first source that names an access key id wins as a whole; mixing a key id from one
 // source with a secret from another would only produce confusing signature errors.
 //
@@ -13,9 +13,10 @@
 #include <string>
 #include <string_view>
 
-#include "zerofs/common/config.h"
+#include "zerofs/common/env.h"
 #include "zerofs/common/result.h"
 #include "zerofs/common/secret.h"
+#include "zerofs/objstore/s3_options.h"
 
 namespace zerofs::objstore::s3 {
 
@@ -34,6 +35,6 @@ Result<Credentials> ParseCredentialsFile(std::string_view text, std::string_view
                                          std::string_view origin);
 
 // Applies the order above. kPermissionDenied when no source has credentials.
-Result<Credentials> ResolveCredentials(const S3Config& config, EnvLookup env = ProcessEnv);
+Result<Credentials> ResolveCredentials(const S3Options& config, EnvLookup env = ProcessEnv);
 
 }  // namespace zerofs::objstore::s3

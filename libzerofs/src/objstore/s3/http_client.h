@@ -2,7 +2,7 @@
 //
 // Each libcurl easy handle keeps its connection alive between requests, so the pool is also
 // the connection pool. At most `max_parallel` requests are in flight; further callers wait
-// for a free slot (the bound on sockets, memory and server load that S3Config promises).
+// for a free slot (the bound on sockets, memory and server load that S3Options promises).
 // All handles share DNS results and TLS sessions through one CURLSH, so a new connection
 // to a known endpoint skips the DNS lookup and resumes the TLS session. Connections
 // themselves are not shared: libcurl does not support one connection cache across threads.

@@ -46,7 +46,8 @@ std::string EtagOf(const s3::HttpResponse& resp) {
 
 }  // namespace
 
-S3Store::Impl::Impl(s3::S3ClientOptions client_options, std::string prefix, const S3Config& config)
+S3Store::Impl::Impl(s3::S3ClientOptions client_options, std::string prefix,
+                    const S3Options& config)
     : client_(std::move(client_options)), prefix_(std::move(prefix)), config_(config) {
   if (!prefix_.empty()) key_prefix_ = prefix_ + "/";
 }

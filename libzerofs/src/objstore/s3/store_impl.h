@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "objstore/s3/client.h"
-#include "zerofs/common/config.h"
+#include "zerofs/objstore/s3_options.h"
 #include "zerofs/objstore/s3_store.h"
 
 namespace zerofs::objstore {
@@ -33,7 +33,7 @@ struct ConditionalSupport {
 
 class S3Store::Impl {
  public:
-  Impl(s3::S3ClientOptions client_options, std::string prefix, const S3Config& config);
+  Impl(s3::S3ClientOptions client_options, std::string prefix, const S3Options& config);
 
   std::string FullKey(std::string_view key) const { return key_prefix_ + std::string(key); }
   std::string Describe() const;
@@ -54,7 +54,7 @@ class S3Store::Impl {
   Result<ObjectInfo> HeadFull(const std::string& full_key);
 
   s3::S3Client& client() { return client_; }
-  const S3Config& config() const { return config_; }
+  const S3Options& config() const { return config_; }
 
   ConditionalSupport conditionals;
 
@@ -76,7 +76,7 @@ class S3Store::Impl {
   s3::S3Client client_;
   std::string prefix_;      // without slashes at either end; may be empty
   std::string key_prefix_;  // prefix_ + "/", or "" for an empty prefix
-  S3Config config_;
+  S3Options config_;
 };
 
 }  // namespace zerofs::objstore

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "zerofs/common/config.h"
 #include "zerofs/common/status.h"
+#include "zerofs/server/config.h"
 
 namespace zerofs::server {
 

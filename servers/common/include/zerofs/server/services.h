@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "zerofs/common/config.h"
 #include "zerofs/common/status.h"
 #include "zerofs/engine/space.h"
+#include "zerofs/server/config.h"
 #include "zerofs/server/control.h"
 #include "zerofs/server/metrics.h"
 #include "zerofs/server/op_counters.h"

@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "zerofs/common/config.h"
 #include "zerofs/common/result.h"
 #include "zerofs/engine/volume.h"
 #include "zerofs/objstore/metered_store.h"
+#include "zerofs/server/config.h"
 #include "zerofs/server/lease.h"
 #include "zerofs/vfs/filesystem.h"
 

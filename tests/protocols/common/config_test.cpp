@@ -1,13 +1,17 @@
+// The config file: its schema, strict TOML parsing, ${NAME} substitution, password_file and
+// the conversion of [gc] to the engine's settings (zerofs/server/config.h).
+#include "zerofs/server/config.h"
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
-#include "zerofs/common/config.h"
-
 using namespace zerofs;
+using namespace zerofs::server;
 
 namespace {
 
@@ -137,17 +141,17 @@ TEST_CASE("password_file is read, and conflicts with password") {
     std::ofstream out(path);
     out << "from-file\n";
   }
-  auto cfg = ParseConfig("[storage]\npassword_file = \"" + path.string() + "\"\n", "h.toml",
-                         FakeEnv);
+  auto cfg =
+      ParseConfig("[storage]\npassword_file = \"" + path.string() + "\"\n", "h.toml", FakeEnv);
   REQUIRE(cfg.ok());
   CHECK(cfg->storage.password.reveal() == "from-file");
-  auto both = ParseConfig("[storage]\npassword = \"x\"\npassword_file = \"" + path.string() +
-                              "\"\n",
-                          "i.toml", FakeEnv);
+  auto both =
+      ParseConfig("[storage]\npassword = \"x\"\npassword_file = \"" + path.string() + "\"\n",
+                  "i.toml", FakeEnv);
   CHECK_FALSE(both.ok());
   std::filesystem::remove(path);
-  auto gone = ParseConfig("[storage]\npassword_file = \"" + path.string() + "\"\n", "j.toml",
-                          FakeEnv);
+  auto gone =
+      ParseConfig("[storage]\npassword_file = \"" + path.string() + "\"\n", "j.toml", FakeEnv);
   REQUIRE_FALSE(gone.ok());
   CHECK(gone.status().message().find(path.string()) != std::string::npos);
 }
@@ -167,9 +171,40 @@ TEST_CASE("storage.compression is checked") {
   CHECK(ParseConfig("[storage]\n", "l.toml", FakeEnv)->storage.compression == "zstd:3");
   for (const char* bad : {"zstd:0", "zstd:20", "gzip", "zstd:", "zstd:x"}) {
     INFO(bad);
-    auto r = ParseConfig(std::string("[storage]\ncompression = \"") + bad + "\"\n", "m.toml",
-                         FakeEnv);
+    auto r =
+        ParseConfig(std::string("[storage]\ncompression = \"") + bad + "\"\n", "m.toml", FakeEnv);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().message().find("'storage.compression' must be") != std::string::npos);
   }
+}
+
+TEST_CASE("the gc table gives the engine's settings in its units") {
+  auto cfg = ParseConfig(
+      "[gc]\nbackground = false\ninterval_s = 30\nrewrite_mb_per_round = 8\n"
+      "deletes_per_round = 10\ncompact_below_live_percent = 40\n"
+      "max_amplification_percent = 150\nsmall_segment_mb = 2\ndeletion_grace_s = 5\n"
+      "rewrite_mb_per_s = 3\nmax_busy_percent = 20\n",
+      "n.toml", FakeEnv);
+  REQUIRE(cfg.ok());
+  const engine::GcSettings gc = GcSettingsFromConfig(cfg->gc);
+  CHECK_FALSE(gc.background);
+  CHECK(gc.interval == std::chrono::seconds(30));
+  CHECK(gc.rewrite_bytes_per_round == 8ULL << 20);
+  CHECK(gc.deletes_per_round == 10);
+  CHECK(gc.compact_below_live_fraction == Approx(0.4));
+  CHECK(gc.max_amplification == Approx(1.5));
+  CHECK(gc.small_segment_bytes == 2ULL << 20);
+  CHECK(gc.deletion_grace == std::chrono::seconds(5));
+  CHECK(gc.rewrite_bytes_per_second == 3ULL << 20);
+  CHECK(gc.max_busy_percent == 20);
+  // The file's defaults are the engine's defaults.
+  const engine::GcSettings defaults = GcSettingsFromConfig(GcConfig{});
+  const engine::GcSettings engine_defaults;
+  CHECK(defaults.interval == engine_defaults.interval);
+  CHECK(defaults.rewrite_bytes_per_round == engine_defaults.rewrite_bytes_per_round);
+  CHECK(defaults.compact_below_live_fraction ==
+        Approx(engine_defaults.compact_below_live_fraction));
+  CHECK(defaults.max_amplification == Approx(engine_defaults.max_amplification));
+  CHECK(defaults.small_segment_bytes == engine_defaults.small_segment_bytes);
+  CHECK(defaults.deletion_grace == engine_defaults.deletion_grace);
 }

@@ -1,18 +1,28 @@
-#include "zerofs/common/config.h"
+// The config file's schema and TOML parser; see config.h.
+#include "zerofs/server/config.h"
 
-#include <cstdlib>
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
-namespace zerofs {
+namespace zerofs::server {
 
-std::optional<std::string> ProcessEnv(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
+engine::GcSettings GcSettingsFromConfig(const GcConfig& config) {
+  engine::GcSettings s;
+  s.background = config.background;
+  s.interval = std::chrono::seconds(config.interval_s);
+  s.rewrite_bytes_per_round = config.rewrite_mb_per_round << 20;
+  s.deletes_per_round = config.deletes_per_round;
+  s.compact_below_live_fraction = config.compact_below_live_percent / 100.0;
+  s.max_amplification = config.max_amplification_percent / 100.0;
+  s.small_segment_bytes = config.small_segment_mb << 20;
+  s.deletion_grace = std::chrono::seconds(config.deletion_grace_s);
+  s.rewrite_bytes_per_second = config.rewrite_mb_per_s << 20;
+  s.max_busy_percent = config.max_busy_percent;
+  return s;
 }
 
 Result<std::string> ExpandEnv(std::string_view value, std::string_view key, EnvLookup env) {
@@ -35,8 +45,7 @@ Result<std::string> ExpandEnv(std::string_view value, std::string_view key, EnvL
     }
     const size_t close = value.find('}', i + 2);
     if (close == std::string_view::npos) {
-      return Status::InvalidArgument("'" + std::string(key) +
-                                     "': unterminated ${...} reference");
+      return Status::InvalidArgument("'" + std::string(key) + "': unterminated ${...} reference");
     }
     std::string_view ref = value.substr(i + 2, close - i - 2);
     std::optional<std::string> fallback;
@@ -76,8 +85,8 @@ namespace {
 // names the file and the dotted key.
 class TableReader {
  public:
-  TableReader(const toml::table& table, std::string prefix, std::string_view origin,
-              EnvLookup env, Status* error)
+  TableReader(const toml::table& table, std::string prefix, std::string_view origin, EnvLookup env,
+              Status* error)
       : table_(table), prefix_(std::move(prefix)), origin_(origin), env_(env), error_(error) {}
 
   std::string Dotted(std::string_view key) const {
@@ -204,7 +213,6 @@ bool ValidCompressionName(const std::string& name) {
   return level >= 1 && level <= 19;
 }
 
-
 void ReadServer(TableReader& root, std::string_view name, bool with_socket, ServerConfig* out,
                 std::string_view origin, EnvLookup env, Status* error) {
   const toml::table* t = root.Table(name);
@@ -259,7 +267,7 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
   }
   if (const toml::table* t = top.Table("s3")) {
     TableReader r(*t, "s3", origin, env, &error);
-    S3Config& s3 = cfg.s3;
+    objstore::S3Options& s3 = cfg.s3;
     r.String("endpoint", &s3.endpoint);
     r.String("region", &s3.region);
     r.String("access_key_id", &s3.access_key_id);
@@ -313,8 +321,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin, 
     r.Unsigned<std::uint32_t>("deletes_per_round", &cfg.gc.deletes_per_round, 1, 1000000);
     r.Unsigned<std::uint32_t>("compact_below_live_percent", &cfg.gc.compact_below_live_percent, 0,
                               100);
-    r.Unsigned<std::uint32_t>("max_amplification_percent", &cfg.gc.max_amplification_percent,
-                              100, 1000000);
+    r.Unsigned<std::uint32_t>("max_amplification_percent", &cfg.gc.max_amplification_percent, 100,
+                              1000000);
     r.Unsigned<std::uint64_t>("small_segment_mb", &cfg.gc.small_segment_mb, 0, 1ULL << 12);
     r.Unsigned<std::uint64_t>("deletion_grace_s", &cfg.gc.deletion_grace_s, 0, 86400 * 7);
     r.Unsigned<std::uint64_t>("rewrite_mb_per_s", &cfg.gc.rewrite_mb_per_s, 0, 1ULL << 20);
@@ -364,4 +372,4 @@ Status ReadPasswordFile(const std::string& path, Secret* out) {
   return Status::Ok();
 }
 
-}  // namespace zerofs
+}  // namespace zerofs::server

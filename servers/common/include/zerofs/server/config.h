@@ -1,12 +1,17 @@
-// Config: the settings of one ZeroFS process, loaded from a TOML file.
+// Config: the settings of one ZeroFS program (the servers and the zerofs tool), loaded from
+// a TOML file.
 //
 // The schema is documented in docs/configuration.md and mirrors DESIGN §7:
 //   [storage] [s3] [cache] [servers.nfs] [servers.ninep] [servers.nbd] [control]
-//   [metrics] [log]
+//   [metrics] [gc] [log]
 // Loading is strict: an unknown table or key, a value of the wrong type or an out-of-range
 // number is an error whose message names the key and the file. String values may refer to
 // environment variables as ${NAME} or ${NAME:-default}; "$$" is a literal "$". A reference
 // to an unset variable without a default is an error naming the variable.
+//
+// The library takes none of this: its layers take their own option structs
+// (objstore::S3Options, engine::VolumeOptions, engine::GcSettings), which the programs fill
+// from a Config. [s3] is an objstore::S3Options as it is; GcSettingsFromConfig converts [gc].
 //
 // Secrets (the volume password, the S3 secret key and session token) are held as Secret,
 // so printing a Config never prints them. The password never comes from a command line:
@@ -17,21 +22,22 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "zerofs/common/env.h"
 #include "zerofs/common/result.h"
 #include "zerofs/common/secret.h"
+#include "zerofs/engine/space.h"
+#include "zerofs/objstore/s3_options.h"
 
-namespace zerofs {
+namespace zerofs::server {
 
 struct StorageConfig {
-  std::string url;                // s3://bucket/prefix, file:///path, memory://name
-  Secret password;                // resolved from `password` or `password_file`
-  std::string password_file;      // where the password came from, if a file
+  std::string url;            // s3://bucket/prefix, file:///path, memory://name
+  Secret password;            // resolved from `password` or `password_file`
+  std::string password_file;  // where the password came from, if a file
   // How new frames are compressed: "none", "lz4", "zstd" (level 3) or "zstd:N" (1..19).
   // Readers detect the codec of every frame, so changing it needs no migration.
   std::string compression = "zstd:3";
@@ -41,37 +47,16 @@ struct StorageConfig {
   std::uint64_t simulate_mb_per_s = 0;
 };
 
-// Settings of the S3 client; only used for s3:// URLs.
-struct S3Config {
-  std::string endpoint;           // e.g. "http://127.0.0.1:7480"; empty: AWS for `region`
-  std::string region = "us-east-1";
-  std::string access_key_id;      // empty: AWS_ACCESS_KEY_ID, then ~/.aws/credentials
-  Secret secret_access_key;
-  Secret session_token;
-  std::string profile;            // ~/.aws/credentials profile (default: AWS_PROFILE or "default")
-  bool path_style = true;         // https://endpoint/bucket/key instead of bucket.endpoint/key
-  bool verify_tls = true;
-  std::string ca_file;            // extra CA bundle for a private endpoint
-  std::uint32_t max_parallel = 32;          // concurrent requests (and pooled connections)
-  std::uint32_t max_retries = 6;            // per request, on retryable errors
-  std::uint32_t retry_base_delay_ms = 50;   // first backoff; doubles, with full jitter
-  std::uint32_t retry_max_delay_ms = 5000;
-  std::uint32_t connect_timeout_ms = 5000;
-  std::uint32_t request_timeout_ms = 60000; // a whole request, per attempt
-  std::uint64_t multipart_threshold_bytes = 64ULL << 20;  // larger puts use multipart upload
-  std::uint64_t multipart_part_bytes = 16ULL << 20;
-};
-
 struct CacheConfig {
-  std::string dir;                // empty: no disk cache, local index under a temp dir
+  std::string dir;  // empty: no disk cache, local index under a temp dir
   std::uint64_t memory_mb = 256;
   std::uint64_t disk_gb = 10;
 };
 
 struct ServerConfig {
-  bool enabled = false;           // true when the table is present in the file
+  bool enabled = false;  // true when the table is present in the file
   std::vector<std::string> listen;
-  std::string unix_socket;        // 9P and NBD
+  std::string unix_socket;  // 9P and NBD
   // [servers.nfs] only: "durable" (COMMIT and stable WRITEs reply once the data is in the
   // bucket) or "relaxed" (they reply at once; a crash can lose acknowledged writes).
   std::string commit = "durable";
@@ -80,29 +65,30 @@ struct ServerConfig {
   std::string portmapper;
 };
 
-// [gc]: space reclamation on the writer (docs/configuration.md, docs/engine.md "Space").
+// [gc]: space reclamation on the writer (docs/configuration.md, docs/engine.md "Space"),
+// in the file's units; GcSettingsFromConfig gives the engine's.
 struct GcConfig {
-  bool background = true;                    // collect in the background
-  std::uint64_t interval_s = 60;             // between background rounds
-  std::uint64_t rewrite_mb_per_round = 64;   // compaction budget of one round
-  std::uint32_t deletes_per_round = 1000;    // segment objects deleted per round
+  bool background = true;                         // collect in the background
+  std::uint64_t interval_s = 60;                  // between background rounds
+  std::uint64_t rewrite_mb_per_round = 64;        // compaction budget of one round
+  std::uint32_t deletes_per_round = 1000;         // segment objects deleted per round
   std::uint32_t compact_below_live_percent = 50;  // compact segments less live than this
   std::uint32_t max_amplification_percent = 125;  // and more while stored/live exceeds this
-  std::uint64_t small_segment_mb = 4;        // merge segments smaller than this
-  std::uint64_t deletion_grace_s = 60;       // read replicas' time to move on
-  std::uint64_t rewrite_mb_per_s = 0;        // compaction bandwidth (0: unlimited)
-  std::uint32_t max_busy_percent = 100;      // share of wall time compaction may work
+  std::uint64_t small_segment_mb = 4;             // merge segments smaller than this
+  std::uint64_t deletion_grace_s = 60;            // read replicas' time to move on
+  std::uint64_t rewrite_mb_per_s = 0;             // compaction bandwidth (0: unlimited)
+  std::uint32_t max_busy_percent = 100;           // share of wall time compaction may work
 };
 
 struct LogConfig {
   std::string level = "info";
-  std::string file;               // empty: stderr; a file is reopened on SIGHUP
+  std::string file;  // empty: stderr; a file is reopened on SIGHUP
 };
 
 struct Config {
-  std::filesystem::path source;   // the file this was loaded from, if any
+  std::filesystem::path source;  // the file this was loaded from, if any
   StorageConfig storage;
-  S3Config s3;
+  objstore::S3Options s3;  // [s3]: only used for s3:// URLs
   CacheConfig cache;
   ServerConfig nfs;
   ServerConfig ninep;
@@ -113,9 +99,8 @@ struct Config {
   GcConfig gc;
 };
 
-// Environment lookup used by ${NAME} substitution; injectable for tests.
-using EnvLookup = std::optional<std::string> (*)(const std::string& name);
-std::optional<std::string> ProcessEnv(const std::string& name);
+// The engine's settings for a config file's [gc] section.
+engine::GcSettings GcSettingsFromConfig(const GcConfig& config);
 
 // Expands ${NAME}, ${NAME:-default} and $$ in `value`. `key` names the setting in errors.
 Result<std::string> ExpandEnv(std::string_view value, std::string_view key,
@@ -130,4 +115,4 @@ Status ReadPasswordFile(const std::string& path, Secret* out);
 
 Result<Config> LoadConfigFile(const std::filesystem::path& path, EnvLookup env = ProcessEnv);
 
-}  // namespace zerofs
+}  // namespace zerofs::server
